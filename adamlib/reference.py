@@ -72,7 +72,7 @@ def step(params: Params, grads: Params, state: dict, config: AdamConfig) -> tupl
     v_max_leaves = (_leaves("state['v_max']", state["v_max"]) if "v_max" in state
                     else [None] * len(p_leaves))
     updated = [
-        _update(p, g, m, v, v_max, t, eta, config, decays=_decays(name, config))
+        update_array(p, g, m, v, v_max, t, eta, config, decays=_decays(name, config))
         for name, p, g, m, v, v_max in zip(names, p_leaves, g_leaves, m_leaves, v_leaves,
                                            v_max_leaves)
     ]
@@ -83,8 +83,14 @@ def step(params: Params, grads: Params, state: dict, config: AdamConfig) -> tupl
     return _rebuild(params, new_p), new_state
 
 
-def _update(p, g, m, v, v_max, t, eta, config, decays):
-    """One step of one parameter array: the algorithm box."""
+def update_array(p, g, m, v, v_max, t, eta, config, decays):
+    """One step of one parameter array: the algorithm box that :func:`step` applies to each.
+
+    ``p, g, m, v, v_max`` are θ_{t-1}, g_t, m_{t-1}, v_{t-1} and the AMSGrad maximum (None when
+    off); ``t`` the 1-based step; ``eta`` the schedule multiplier η_t; ``decays`` whether weight
+    decay applies to this array. Returns θ_t, m_t, v_t and the new maximum. Inputs are trusted:
+    :func:`step` has checked them.
+    """
     beta1, beta2 = (_per_config(b, p) for b in config.betas)
     lr = _per_config(config.lr, p) * eta  # α·η_t: the step size used at step t
     eps, eps_root = _per_config(config.eps, p), _per_config(config.eps_root, p)
