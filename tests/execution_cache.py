@@ -1,0 +1,67 @@
+"""Freshness of the book's execution cache (`_build/.jupyter_cache`).
+
+jupyter-cache keys an executed notebook on its code cells alone, so after a change to `adamlib` or
+to a pinned package it would keep serving outputs computed by the old code. This module
+fingerprints what a chapter's outputs depend on besides its own cells and records the fingerprint
+inside the cache: `make book` runs it as a script to empty a stale cache before building, and
+`tests/notebooks.py` reuses cached outputs only when the fingerprint matches. It never executes
+notebooks itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_DIR = ROOT / "_build"
+CACHE_DIR = BUILD_DIR / ".jupyter_cache"
+FINGERPRINT_FILE = CACHE_DIR / "inputs.sha256"
+# Everything outside a notebook that its outputs depend on, relative to the repository root.
+CHAPTER_INPUTS = ("adamlib", "requirements.txt")
+
+
+def _input_files(root: Path) -> list[Path]:
+    files = []
+    for name in CHAPTER_INPUTS:
+        path = root / name
+        if path.is_dir():
+            files += [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        elif path.is_file():
+            files.append(path)
+    return sorted(files)
+
+
+def fingerprint(root: Path = ROOT) -> str:
+    """SHA-256 over the names and contents of `CHAPTER_INPUTS` under `root`."""
+    digest = hashlib.sha256()
+    for path in _input_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def is_fresh() -> bool:
+    """True when every output in the cache was computed with the current inputs."""
+    return FINGERPRINT_FILE.is_file() and FINGERPRINT_FILE.read_text().strip() == fingerprint()
+
+
+def invalidate_if_stale() -> bool:
+    """Empty a stale cache, and the build state that holds its outputs; return whether it was stale.
+
+    Sphinx re-reads only pages whose source changed, so the pickled doctrees and
+    `jupyter_execute/` would keep serving old outputs of unchanged chapters: they go too.
+    """
+    if is_fresh():
+        return False
+    for derived in (CACHE_DIR, BUILD_DIR / ".doctrees", BUILD_DIR / "jupyter_execute"):
+        shutil.rmtree(derived, ignore_errors=True)
+    CACHE_DIR.mkdir(parents=True)
+    FINGERPRINT_FILE.write_text(fingerprint() + "\n")
+    return True
+
+
+if __name__ == "__main__":
+    if invalidate_if_stale():
+        print(f"execution cache emptied: new {' / '.join(CHAPTER_INPUTS)} fingerprint {fingerprint()[:12]}")
