@@ -14,10 +14,11 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-BUILD_DIR = ROOT / "_build"
-CACHE_DIR = BUILD_DIR / ".jupyter_cache"
-FINGERPRINT_FILE = CACHE_DIR / "inputs.sha256"
+CACHE_DIR = ROOT / yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["cache"]
+FINGERPRINT_NAME = "inputs.sha256"
 # Everything outside a notebook that its outputs depend on, relative to the repository root.
 CHAPTER_INPUTS = ("adamlib", "requirements.txt")
 
@@ -42,23 +43,25 @@ def fingerprint(root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
-def is_fresh() -> bool:
+def is_fresh(root: Path = ROOT) -> bool:
     """True when every output in the cache was computed with the current inputs."""
-    return FINGERPRINT_FILE.is_file() and FINGERPRINT_FILE.read_text().strip() == fingerprint()
+    recorded = root / CACHE_DIR.relative_to(ROOT) / FINGERPRINT_NAME
+    return recorded.is_file() and recorded.read_text().strip() == fingerprint(root)
 
 
-def invalidate_if_stale() -> bool:
+def invalidate_if_stale(root: Path = ROOT) -> bool:
     """Empty a stale cache, and the build state that holds its outputs; return whether it was stale.
 
     Sphinx re-reads only pages whose source changed, so the pickled doctrees and
     `jupyter_execute/` would keep serving old outputs of unchanged chapters: they go too.
     """
-    if is_fresh():
+    if is_fresh(root):
         return False
-    for derived in (CACHE_DIR, BUILD_DIR / ".doctrees", BUILD_DIR / "jupyter_execute"):
+    cache = root / CACHE_DIR.relative_to(ROOT)
+    for derived in (cache, cache.parent / ".doctrees", cache.parent / "jupyter_execute"):
         shutil.rmtree(derived, ignore_errors=True)
-    CACHE_DIR.mkdir(parents=True)
-    FINGERPRINT_FILE.write_text(fingerprint() + "\n")
+    cache.mkdir(parents=True)
+    (cache / FINGERPRINT_NAME).write_text(fingerprint(root) + "\n")
     return True
 
 

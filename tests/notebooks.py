@@ -130,7 +130,8 @@ def executed(chapter: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def _literal_or_text(text: str | None) -> object:
+def literal_or_text(text: str | None) -> object:
+    """A Python literal parsed from `text` when it is one (numbers, strings, containers), else `text`."""
     if text is None:
         return None
     try:
@@ -161,6 +162,6 @@ def glued(chapter: str) -> dict[str, object]:
     (a SymPy expression, a figure) as its `text/plain` string, or None if it has none.
     """
     return {
-        name: _literal_or_text(bundle.get("text/plain"))
+        name: literal_or_text(bundle.get("text/plain"))
         for name, bundle in glued_outputs(executed(chapter)).items()
     }

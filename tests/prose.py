@@ -98,27 +98,33 @@ def _prose_lines(markdown: str) -> list[str]:
     """The lines of prose, without fenced code/math blocks, directive headers and options."""
     kept: list[str] = []
     open_fences: list[tuple[str, bool]] = []  # (fence, body is prose)
-    in_options = False
+    options = None  # after a directive's first line: "fields" (`:key: value`) or "yaml" (--- block)
     for line in markdown.splitlines():
         stripped = line.strip()
         if open_fences:
             fence, is_prose = open_fences[-1]
             if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
                 open_fences.pop()
-                in_options = False
+                options = None
                 continue
             if not is_prose:
                 continue
-        if in_options:
-            if OPTION_LINE.match(line) or stripped == "---":
+        if options == "yaml":
+            options = "fields" if stripped == "---" else "yaml"
+            continue
+        if options == "fields":
+            if stripped == "---":
+                options = "yaml"
                 continue
-            in_options = False
+            if OPTION_LINE.match(line):
+                continue
+            options = None
         match = FENCE.match(line)
         if match:
             directive = match["directive"]
             is_prose = directive is not None and directive not in NON_PROSE_DIRECTIVES
             open_fences.append((match["fence"], is_prose))
-            in_options = is_prose
+            options = "fields" if is_prose else None
             continue
         kept.append(line)
     return kept
