@@ -1,0 +1,140 @@
+"""The numbers of "Adam from first principles" against closed forms derived here and adamlib.
+
+Every expected value is computed in this file, from the definitions (plain sums, SymPy) or by
+running adamlib; none is read from the chapter's own computations.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from adamlib import AdamConfig, reference, variants
+from tests.notebooks import CHAPTERS_DIR, glued
+
+CHAPTER = "first_principles"
+BETA1, BETA2 = 0.9, 0.999
+
+
+@pytest.fixture(scope="module")
+def g():
+    return glued(CHAPTER)
+
+
+def worst_case_bound(beta1: float, beta2: float, t: int) -> float:
+    """B_t of thm-fp-step-bound from its definition: the Cauchy–Schwarz constant, summed term by
+    term (no closed form), times the bias-correction factors."""
+    ages = np.arange(t)
+    cauchy_schwarz = math.sqrt(np.sum((beta1**ages / np.sqrt(beta2) ** ages) ** 2))
+    return ((1 - beta1) / (1 - beta1**t) * math.sqrt((1 - beta2**t) / (1 - beta2))
+            * cauchy_schwarz)
+
+
+def test_defaults_are_those_of_the_paper_preset(g):
+    """Catches a chapter quoting defaults that differ from Algorithm 1 as adamlib encodes it."""
+    paper = variants.get("paper-adam")
+    assert (g["alpha_default"], g["beta1_default"], g["beta2_default"], g["eps_default"]) == (
+        paper.lr, paper.betas[0], paper.betas[1], paper.eps)
+
+
+def test_ema_weights_sum_to_one_minus_beta_power(g):
+    """Catches a wrong geometric sum (e.g. 1 - β^(t+1), or (1 - β^t)/(1 - β) without the
+    (1 - β) factor): the glued closed form must equal the sum of the weights for several t."""
+    beta1, t = sp.symbols("beta1 t", positive=True)
+    closed_form = sp.sympify(g["fp_weight_sum_str"], locals={"beta1": beta1, "t": t})
+    for steps in (1, 2, 7, 40):
+        for beta in (0.5, 0.9, 0.999):
+            direct = sum((1 - beta) * beta ** (steps - i) for i in range(1, steps + 1))
+            assert float(closed_form.subs({beta1: beta, t: steps})) == pytest.approx(direct,
+                                                                                     rel=1e-12)
+    assert g["fp_weight_sum_beta2_t100"] == pytest.approx(1 - BETA2**100, rel=1e-12)
+
+
+def test_worst_case_step_bound(g):
+    """Catches a wrong closed form for B_t or its limit (e.g. the paper's (1-β₁)/√(1-β₂)
+    taken as the worst case), and an adamlib step that does not reach it on the extremal
+    gradient sequence."""
+    t = g["fp_burst_t"]
+    expected = worst_case_bound(BETA1, BETA2, t)
+    assert g["fp_worst_case_burst"] == pytest.approx(expected, rel=1e-10)
+    assert g["fp_burst_step"] == pytest.approx(expected, rel=1e-10)
+    gamma = BETA1**2 / BETA2
+    assert g["fp_worst_case_limit"] == pytest.approx(
+        (1 - BETA1) / math.sqrt((1 - BETA2) * (1 - gamma)), rel=1e-12)
+    assert worst_case_bound(BETA1, BETA2, 60_000) == pytest.approx(g["fp_worst_case_limit"],
+                                                                   rel=1e-9)
+    assert g["fp_paper_bound"] == pytest.approx((1 - BETA1) / math.sqrt(1 - BETA2), rel=1e-12)
+    assert g["fp_worst_case_limit"] > g["fp_paper_bound"]
+
+
+def test_no_gradient_sequence_beats_the_bound():
+    """Catches a bound that is not an upper bound: random positive and mixed-sign gradient
+    sequences run through adamlib never step further than B_t."""
+    rng = np.random.default_rng(0)
+    t = 30
+    streams = np.concatenate([rng.standard_normal((t, 200)),
+                              np.exp(rng.standard_normal((t, 200)) * 3)], axis=1)
+    config = AdamConfig(lr=1.0, betas=(BETA1, BETA2), eps=0.0)
+    thetas = reference.trajectory(np.zeros(400), lambda theta, s: streams[s - 1], config, t)
+    assert np.abs(thetas[-1] - thetas[-2]).max() <= worst_case_bound(BETA1, BETA2, t) * (1 + 1e-12)
+
+
+def test_sparse_spike_step(g):
+    """Catches a wrong severe-sparsity step: one gradient after t-1 zero gradients moves by
+    (1-β₁)/(1-β₁ᵗ)·√((1-β₂ᵗ)/(1-β₂)) α, by the closed form and by adamlib."""
+    t = g["fp_spike_t"] + 1
+    expected = (1 - BETA1) / (1 - BETA1**t) * math.sqrt((1 - BETA2**t) / (1 - BETA2))
+    assert g["fp_spike_step_t1000"] == pytest.approx(expected, rel=1e-12)
+    assert g["fp_spike_step_adamlib"] == pytest.approx(expected, rel=1e-10)
+
+
+def test_invariances_and_special_cases(g):
+    """Catches a chapter whose rescaling check is not sensitive (ε = 0 must agree to rounding,
+    ε > 0 must visibly differ for tiny gradients) and a sign-descent check that is not exact."""
+    assert g["fp_rescale_change_without_eps"] < 1e-12
+    assert g["fp_rescale_change_with_eps"] > 1e-3
+    assert g["fp_sign_descent_error"] < 1e-15
+
+
+def test_trajectory_matches_torch_and_adamlib(g):
+    """Catches a chapter whose torch comparison is loose, or whose stated settings (step size,
+    number of steps) are not the ones it ran: the final point is recomputed with adamlib."""
+    assert 0 <= g["fp_torch_max_difference"] < 1e-12
+    config = AdamConfig(lr=g["fp_rosenbrock_lr"], betas=(BETA1, BETA2), eps=1e-8)
+
+    def grad(theta, t):
+        x, y = theta
+        return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+    final = reference.trajectory(np.array([-1.2, 1.0]), grad, config,
+                                 g["fp_rosenbrock_steps"])[-1]
+    assert (g["fp_rosenbrock_final_x"], g["fp_rosenbrock_final_y"]) == pytest.approx(
+        tuple(final), rel=1e-12)
+
+
+def test_exercise_solutions(g):
+    """Catches wrong exercise answers: the m₃ weights, the step at |g| = ε, and RMSprop's
+    worst case (its limit 1/√(1-β₂) and the spike after 999 zeros)."""
+    assert g["fp_ex_weights_m3"] == pytest.approx([0.1 * 0.9**2, 0.1 * 0.9, 0.1], rel=1e-12)
+    assert g["fp_ex_weights_m3_sum"] == pytest.approx(1 - 0.9**3, rel=1e-12)
+    assert g["fp_ex_eps_step"] == pytest.approx(0.5, rel=1e-9)
+    assert g["fp_ex_rmsprop_limit"] == pytest.approx(1 / math.sqrt(1 - BETA2), rel=1e-12)
+    spike = math.sqrt((1 - BETA2**1000) / (1 - BETA2))
+    assert g["fp_ex_rmsprop_spike"] == pytest.approx(spike, rel=1e-10)
+    assert g["fp_ex_rmsprop_bound_t1000"] == pytest.approx(spike, rel=1e-10)
+
+
+@pytest.mark.parametrize("label", ["alg-adam", "eq-adam-init", "eq-adam-m", "eq-adam-v",
+                                   "eq-adam-bias-correction", "eq-adam-update"])
+def test_cited_labels_are_defined_once_in_the_book(label):
+    """Catches a renamed or duplicated label that adamlib's docstrings and teachers cite."""
+    pattern = re.compile(rf"(\$\$\s*\({re.escape(label)}\)|^:label:\s*{re.escape(label)}\s*$)",
+                         re.M)
+    definitions = {path.name: len(pattern.findall(path.read_text()))
+                   for path in CHAPTERS_DIR.glob("*.md")}
+    assert sum(definitions.values()) == 1, {k: v for k, v in definitions.items() if v}
+    assert definitions.get(f"{CHAPTER}.md") == 1
