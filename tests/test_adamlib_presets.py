@@ -23,17 +23,11 @@ import pytest
 
 from adamlib import AdamConfigError, reference, variants
 from tests.transcriptions import bert, fairseq, hf, keras, mxnet, optax, papers, seed_post
+from tests.transcriptions.compare import MUTANT_MARGIN, RTOL, deviation
 from tests.transcriptions.problem import NoisyQuadratic
 from tests.transcriptions.shims import Parameter, Variable
 
 STEPS = 120
-RTOL = 1e-12
-"""Agreement required between adamlib and a transcription (relative, per coordinate, every step)."""
-FLOOR = 1e-2
-"""Coordinates smaller than this (the parameters are of order 1) are compared relative to it:
-a coordinate crossing zero has no meaningful relative error."""
-MUTANT_MARGIN = 1e3 * RTOL
-"""How far a one-switch change of the config must move adamlib's trajectory away."""
 SHAPES = {"w": (4, 3), "b": (3,)}
 VECTOR = {"theta": (12,)}
 BERT_SHAPES = {
@@ -73,13 +67,6 @@ def reference_trajectory(config, problem: NoisyQuadratic, steps: int = STEPS) ->
         params, state = reference.step(params, problem.grad(params, t), state, config)
         history.append(params)
     return history
-
-
-def deviation(actual: list[dict], expected: list[dict]) -> float:
-    """Largest relative difference over every coordinate of every step (see FLOOR)."""
-    assert len(actual) == len(expected)
-    return max(float(np.max(np.abs(np.asarray(a[n]) - e[n]) / np.maximum(np.abs(e[n]), FLOOR)))
-               for a, e in zip(actual, expected) for n in e)
 
 
 def vector_run(make_step: Callable) -> Callable:
