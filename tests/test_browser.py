@@ -90,7 +90,7 @@ def site_inspector(chromium, mathjax_dir):
 
 @pytest.fixture(scope="session")
 def page_report(site_inspector):
-    """`page_report(page, theme)`: each page is loaded once per theme, however many tests read it."""
+    """`page_report(page, theme)`: each page loads once per theme, however many tests read it."""
     reports: dict[tuple[str, str], PageReport | Exception] = {}
 
     def report(page: str, theme: str) -> PageReport:
@@ -113,7 +113,7 @@ def page_report(site_inspector):
 def load_problems(report: PageReport) -> list[str]:
     problems = []
     if report.status != 200:
-        problems.append(f"HTTP {report.status}: the page is missing from _build/html (run `make book`)")
+        problems.append(f"HTTP {report.status}: not in _build/html (run `make book`)")
     problems += [f"script error: {error}" for error in report.page_errors]
     problems += [
         f"console error: {error.text}" + (f" (from {error.url})" if error.url else "")
@@ -246,7 +246,8 @@ def test_figures_load_and_are_described(page_report, page):
 def test_internal_links_and_references_resolve(page_report, site_inspector, page):
     """Catches a link to a page not in the site, a #fragment no element on the target page has
     (a renamed `{prf:ref}`/`{eq}`/section label), and a cross-reference Sphinx left unresolved."""
-    _fail_on(link_problems(page_report(page, "light"), site_inspector.origin, SITE_DIR), page, "light")
+    report = page_report(page, "light")
+    _fail_on(link_problems(report, site_inspector.origin, SITE_DIR), page, "light")
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -262,7 +263,8 @@ def test_theme_renders(page_report, page, theme):
 
 # A 1x1 PNG.
 _PIXEL_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5E"
+    "rkJggg=="
 )
 _BROKEN_PAGE = r"""<!DOCTYPE html>
 <html data-theme=""><head>
@@ -280,6 +282,7 @@ _BROKEN_PAGE = r"""<!DOCTYPE html>
 <img src="pixel.png" alt="pixel.png">
 <figure><img src="pixel.png"><figcaption>Captioned, so no alt is needed.</figcaption></figure>
 <a href="#nowhere">dangling fragment</a> <a href="other.html">missing page</a> <a href="#ok">ok</a>
+<a href="target.html#equation-present">(1)</a> <a href="target.html#equation-renamed">(2)</a>
 <span id="ok" class="xref prf prf-ref">thm-missing</span>
 <script>notDefinedAnywhere();</script>
 </article></body></html>
@@ -294,6 +297,7 @@ def test_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
     site.mkdir()
     (site / "broken.html").write_text(_BROKEN_PAGE)
     (site / "pixel.png").write_bytes(_PIXEL_PNG)
+    (site / "target.html").write_text('<html><body><div id="equation-present"></div></body></html>')
     with serve(site) as origin:
         inspector = SiteInspector(chromium, origin, mathjax_dir, tmp_path)
         try:
@@ -324,7 +328,8 @@ def test_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
     assert any("#nowhere" in problem for problem in links)
     assert any("other.html" in problem for problem in links)
     assert any("thm-missing" in problem for problem in links)
-    assert len(links) == 3, links
+    assert any("target.html has no element id='equation-renamed'" in problem for problem in links)
+    assert len(links) == 4, links
 
     assert theme_problems(light) == []
     assert any("contrast" in problem for problem in theme_problems(dark))

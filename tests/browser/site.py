@@ -4,7 +4,8 @@
 Playwright, never a downloaded browser), with every request that leaves 127.0.0.1 aborted and the
 MathJax CDN answered from the pinned npm copy in this folder. It returns a `PageReport`: what the
 console said, what MathJax typeset, which images loaded, every link and element id, and the theme
-that was applied; it also writes a full-page screenshot. The judgements live in tests/test_browser.py.
+that was applied; it also writes a full-page screenshot. The judgements live in
+tests/test_browser.py.
 """
 
 from __future__ import annotations
@@ -72,13 +73,15 @@ def ensure_mathjax() -> Path:
             )
     version = json.loads((MATHJAX_DIR / "package.json").read_text())["version"]
     if version.split(".")[0] != MATHJAX_MAJOR:
-        raise SetupError(f"tests/browser pins MathJax {version}; the book loads MathJax {MATHJAX_MAJOR}")
+        raise SetupError(
+            f"tests/browser pins MathJax {version}; the book loads MathJax {MATHJAX_MAJOR}"
+        )
     return MATHJAX_DIR
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-        """Requests are judged by the tests; the server's access log would only bury their output."""
+        """Requests are judged by the tests; an access log would only bury their output."""
 
 
 @contextlib.contextmanager
@@ -176,10 +179,12 @@ async () => {
       for (const item of MathJax.startup.document.math) {
         math.typeset += 1;
         const mml = MathJax.startup.toMML(item.root);
-        const texError = mml.match(/<merror[^>]*data-mjx-error="([^"]*)"/) || (mml.includes("<merror") && [null, "error"]);
+        const texError = mml.match(/<merror[^>]*data-mjx-error="([^"]*)"/)
+                         || (mml.includes("<merror") && [null, "error"]);
         const undefinedMacro = mml.match(/<mtext[^>]*mathcolor="red"[^>]*>(\\[^<]*)<\/mtext>/);
         if (texError) math.errors.push(`${item.math.trim()}  ->  ${texError[1]}`);
-        else if (undefinedMacro) math.errors.push(`${item.math.trim()}  ->  undefined control sequence ${undefinedMacro[1]}`);
+        else if (undefinedMacro) math.errors.push(
+          `${item.math.trim()}  ->  undefined control sequence ${undefinedMacro[1]}`);
       }
     }
   }
@@ -261,7 +266,7 @@ class SiteInspector:
         route.abort("blockedbyclient")
 
     def inspect(self, page_path: str, theme: str) -> PageReport:
-        """Load `page_path` (relative to the site root) in `theme` and report what the reader gets."""
+        """Load `page_path` (relative to the site root) in `theme`; report what a reader gets."""
         page = self.contexts[theme].new_page()
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         report = PageReport(page=page_path, theme=theme, status=0)
