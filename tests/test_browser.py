@@ -134,8 +134,8 @@ def math_problems(report: PageReport) -> list[str]:
         problems.append(f"{math.math_elements} math elements but the page does not load MathJax")
     if math.script_present and not math.loaded:
         problems.append(
-            "MathJax did not start"
-            + (f": {math.startup_error}" if math.startup_error else " (was its script blocked?)")
+            "MathJax did not typeset the page: "
+            + (math.startup_error or "its script did not run (blocked, or not in the local copy?)")
         )
     if math.loaded and math.math_elements and math.typeset == 0:
         problems.append(f"MathJax typeset nothing of {math.math_elements} math elements")

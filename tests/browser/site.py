@@ -157,10 +157,15 @@ class PageReport:
 # expression is read back as MathML: `merror` marks a TeX error, and a red `mtext` holding a
 # backslash name is MathJax's rendering of an undefined macro (the `noundefined` extension).
 _INSPECT_JS = r"""
-async () => {
+async (timeoutMs) => {
+  // Playwright's evaluate has no timeout of its own: a promise that never settles would hang.
+  const within = (promise, what) => Promise.race([promise, new Promise((_, reject) => setTimeout(
+    () => reject(new Error(`${what} did not finish within ${timeoutMs} ms`)), timeoutMs))]);
+
   const images = [...document.images];
   images.forEach(img => { img.loading = "eager"; });
-  await Promise.all(images.map(img => img.decode().catch(() => null)));
+  await within(Promise.all(images.map(img => img.decode().catch(() => null))), "image loading")
+    .catch(() => null);  // an image still loading is then reported as not loaded
 
   const mathElements = [...document.querySelectorAll(".math")];
   const math = {
@@ -170,7 +175,7 @@ async () => {
   };
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     try {
-      await MathJax.startup.promise;
+      await within(MathJax.startup.promise, "MathJax typesetting");
       math.loaded = true;
     } catch (error) {
       math.startup_error = String(error);
@@ -293,7 +298,7 @@ class SiteInspector:
         try:
             response = page.goto(f"{self.origin}/{page_path}", wait_until="load")
             report.status = response.status if response else 0
-            found = page.evaluate(_INSPECT_JS)
+            found = page.evaluate(_INSPECT_JS, PAGE_TIMEOUT_MS)
             report.math = MathReport(**found["math"])
             report.images = [Image(**image) for image in found["images"]]
             report.links = [Link(**link) for link in found["links"]]
