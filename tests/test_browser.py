@@ -162,7 +162,7 @@ def figure_problems(report: PageReport) -> list[str]:
 
 def link_problems(report: PageReport, origin: str, site_dir: Path) -> list[str]:
     """Links into the site that name a missing file or #fragment, and references left unresolved."""
-    problems = [f"unresolved cross-reference: {text!r}" for text in report.unresolved_references]
+    problems = [f"unresolved cross-reference: {xref}" for xref in report.unresolved_references]
     site = urlsplit(origin)
     page_file = site_dir / report.page
     for link in report.links:

@@ -217,8 +217,9 @@ async (timeoutMs) => {
     }),
     links: [...document.querySelectorAll("a[href]")].map(a => ({
       href: a.getAttribute("href"), url: a.href, text: a.textContent.trim().slice(0, 80)})),
+    // Sphinx renders a reference it could not resolve as its bare `xref` text, with no link.
     unresolved_references: [...document.querySelectorAll(".xref")].filter(el => !el.closest("a"))
-                                                                .map(el => el.textContent.trim()),
+      .map(el => `${el.textContent.trim()} (${el.className.replace(/ docutils.*$/, "")})`),
     ids: [...document.querySelectorAll("[id]")].map(el => el.id),
     applied_theme: document.documentElement.dataset.theme || "",
     background_rgb: rgb(backgroundOf(article)),
