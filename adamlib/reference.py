@@ -56,8 +56,9 @@ def step(params: Params, grads: Params, state: dict, config: AdamConfig) -> tupl
         raise ValueError(f"grads has {len(g_leaves)} arrays but params has {len(p_leaves)}")
     if g_names != names:
         raise ValueError(f"grads are named {list(g_names)} but params are named {list(names)}")
-    _check_matching(names, p_leaves, g_leaves, state, config)
-    bad = [name for name, g in zip(names, g_leaves) if not np.all(np.isfinite(g))]
+    _check_matching(params, names, p_leaves, g_leaves, state, config)
+    bad = [_label("params", params, name, position)
+           for position, (name, g) in enumerate(zip(names, g_leaves)) if not np.all(np.isfinite(g))]
     if bad:
         if config.nonfinite_grad == "skip":
             return params, state
@@ -202,8 +203,8 @@ def _named_leaves(what: str, tree: Params) -> list[tuple[str | None, np.ndarray]
         items = [(None, tree)]
     if not items:
         raise ValueError(f"{what} is empty: give at least one array")
-    for key, leaf in items:
-        label = what if key is None and len(items) == 1 else f"{what}[{key!r}]"
+    for position, (key, leaf) in enumerate(items):
+        label = _label(what, tree, key, position)
         if hasattr(leaf, "tocsr") or hasattr(leaf, "todense"):
             raise ValueError(f"{label} is a sparse matrix: sparse gradients are not supported; "
                              "pass a dense numpy array")
@@ -212,6 +213,15 @@ def _named_leaves(what: str, tree: Params) -> list[tuple[str | None, np.ndarray]
         if not np.issubdtype(leaf.dtype, np.floating):
             raise ValueError(f"{label} has dtype {leaf.dtype}: a floating dtype is required")
     return items
+
+
+def _label(what: str, tree: Params, key: str | None, position: int) -> str:
+    """How an error names one array of ``tree``: ``params``, ``params[1]`` or ``params['w']``."""
+    if isinstance(tree, dict):
+        return f"{what}[{key!r}]"
+    if isinstance(tree, (list, tuple)):
+        return f"{what}[{position}]"
+    return what
 
 
 def _leaves(what: str, tree: Params) -> list[np.ndarray]:
@@ -242,14 +252,14 @@ def _check_grid(leaves, config: AdamConfig) -> None:
             )
 
 
-def _check_matching(names, p_leaves, g_leaves, state, config) -> None:
+def _check_matching(params, names, p_leaves, g_leaves, state, config) -> None:
     keys = {"step", "m", "v"} | ({"v_max"} if config.amsgrad != "off" else set())
     if not isinstance(state, dict) or set(state) != keys:
         found = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise ValueError(f"state has keys {found}, expected {sorted(keys)} for this config "
                          "(make it with adamlib.reference.init(params, config))")
-    for name, p, g in zip(names, p_leaves, g_leaves):
-        label = "params" if name is None else f"params[{name!r}]"
+    for position, (name, p, g) in enumerate(zip(names, p_leaves, g_leaves)):
+        label = _label("params", params, name, position)
         if g.shape != p.shape or g.dtype != p.dtype:
             raise ValueError(f"gradient for {label} has shape {g.shape} and dtype {g.dtype}; "
                              f"the parameter has shape {p.shape} and dtype {p.dtype}")
