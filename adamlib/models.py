@@ -353,13 +353,16 @@ def train(
         diverged_at[(diverged_at == 0) & ~healthy] = t
         alive = diverged_at == 0
         losses[t - 1, alive] = batch_losses[alive]
-        grads = {name: np.where(_along_grid(alive, g), g, 0.0) for name, g in grads.items()}
-        # A frozen member may hold non-finite parameters; its (discarded) update must not warn.
-        with np.errstate(over="ignore", invalid="ignore"):
-            new_params, new_state = reference.step(params, grads, state, config)
-        params = _keep_frozen(alive, new_params, params)
-        state = {key: (_keep_frozen(alive, value, state[key]) if key != "step" else value)
-                 for key, value in new_state.items()}
+        if alive.all():
+            params, state = reference.step(params, grads, state, config)
+        else:
+            grads = {name: np.where(_along_grid(alive, g), g, 0.0) for name, g in grads.items()}
+            # A frozen member may hold non-finite parameters; its discarded update must not warn.
+            with np.errstate(over="ignore", invalid="ignore"):
+                new_params, new_state = reference.step(params, grads, state, config)
+            params = _keep_frozen(alive, new_params, params)
+            state = {key: (_keep_frozen(alive, value, state[key]) if key != "step" else value)
+                     for key, value in new_state.items()}
         if progress is not None:
             progress(t, steps)
     return History(losses=losses, diverged_at=diverged_at, params=params, state=state)

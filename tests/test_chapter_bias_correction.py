@@ -1,0 +1,248 @@
+"""The numbers of "Bias correction" against closed forms derived here, direct iteration of the
+recurrences, and adamlib runs set up independently of the chapter's cells."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from adamlib import AdamConfig, models, reference
+from tests.notebooks import glued
+
+CHAPTER = "bias_correction"
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+
+
+@pytest.fixture(scope="module")
+def g():
+    return glued(CHAPTER)
+
+
+def uncorrected_constant_steps(beta1: float, beta2: float, steps: int) -> np.ndarray:
+    """|Δθ_t|/α on a constant gradient without bias correction, by iterating eq-adam-m/v."""
+    m = v = 0.0
+    out = []
+    for _ in range(steps):
+        m = beta1 * m + (1 - beta1)
+        v = beta2 * v + (1 - beta2)
+        out.append(m / math.sqrt(v))
+    return np.array(out)
+
+
+def key(b: float) -> str:
+    return f"{b:g}".replace(".", "")
+
+
+def test_geometric_weight_sum(g):
+    """Catches a wrong initialisation-bias factor (e.g. β₂ᵗ or 1 - β₂^(t-1))."""
+    beta2, t = sp.symbols("beta2 t", positive=True)
+    closed = sp.sympify(g["bias_geometric_str"], locals={"beta2": beta2, "t": t})
+    for steps in (1, 3, 50):
+        direct = sum((1 - 0.99) * 0.99 ** (steps - i) for i in range(1, steps + 1))
+        assert float(closed.subs({beta2: 0.99, t: steps})) == pytest.approx(direct, rel=1e-12)
+
+
+def test_drifting_second_moment_overestimate(g):
+    """Catches a wrong ζ example: with E[g_i²] = σ² r^i, E[v̂_t]/E[g_t²] for large t is summed
+    here term by term and must match the glued limit."""
+    r = 2.0 ** (-1 / g["bias_halving_steps"])
+    t = 200_000  # (β₂/r)^t < 1e-26: the tail beyond t is below rounding
+    ages = np.arange(t)
+    direct = (1 - BETA2) * np.sum((BETA2 / r) ** ages) / (1 - BETA2**t)
+    assert g["bias_drift_overestimate_limit"] == pytest.approx(direct, rel=1e-9)
+
+
+def test_first_step_without_correction(g):
+    """Catches the seed post's kind of slip in the first step: m₁ = 0.1 g, v₁ = 0.001 g², an
+    uncorrected step of (1-β₁)/√(1-β₂) α and exactly α with the correction."""
+    assert g["bias_m1_coefficient"] == pytest.approx(1 - BETA1, rel=1e-12)
+    assert g["bias_v1_coefficient"] == pytest.approx(1 - BETA2, rel=1e-12)
+    assert g["bias_first_step_ratio"] == pytest.approx(0.1 / math.sqrt(0.001), rel=1e-12)
+    assert g["bias_first_step_ratio"] == pytest.approx(3.16227766, rel=1e-8)
+    assert g["bias_first_step_corrected_ratio"] == 1.0
+
+
+def test_constant_gradient_peak_and_adamlib(g):
+    """Catches a wrong peak of the uncorrected constant-gradient step (value or step, e.g. from
+    an off-by-one in t), checked by iterating the recurrences and by adamlib itself."""
+    iterated = uncorrected_constant_steps(BETA1, BETA2, 1000)
+    assert g["bias_peak_step"] == int(np.argmax(iterated)) + 1 == 12
+    assert g["bias_peak_value"] == pytest.approx(iterated.max(), rel=1e-10)
+    assert g["bias_uncorrected_t1000"] == pytest.approx(iterated[999], rel=1e-10)
+
+    config = AdamConfig(lr=1.0, betas=(BETA1, BETA2), eps=0.0, bias_correction="none")
+    thetas = reference.trajectory(np.zeros(1), lambda theta, t: np.ones(1), config, 30)
+    adamlib_steps = np.abs(np.diff(np.array(thetas)[:, 0]))
+    assert int(np.argmax(adamlib_steps)) + 1 == g["bias_peak_step"]
+    assert adamlib_steps.max() == pytest.approx(g["bias_peak_value"], rel=1e-10)
+    assert g["bias_constant_adamlib_difference"] < 1e-10
+    assert g["bias_constant_corrected_deviation"] < 1e-10
+
+
+def test_folded_form_needs_eps_hat(g):
+    """Catches a wrong ε̂ (e.g. ε(1-β₂ᵗ), the form for ε inside the root): with the glued ε̂ the
+    folded step equals Algorithm 1's step for random moments, with ε̂ = ε it does not."""
+    eps, beta2, t = sp.symbols("epsilon beta2 t", positive=True)
+    eps_hat = sp.lambdify((eps, beta2, t), sp.sympify(
+        g["bias_eps_hat_str"], locals={"epsilon": eps, "beta2": beta2, "t": t}))
+    rng = np.random.default_rng(0)
+    m, v = rng.standard_normal(50) * 1e-7, rng.random(50) * 1e-14
+    for step in (1, 7, 300):
+        c1, c2 = 1 - BETA1**step, 1 - BETA2**step
+        explicit = (m / c1) / (np.sqrt(v / c2) + EPS)
+        folded = math.sqrt(c2) / c1 * m / (np.sqrt(v) + eps_hat(EPS, BETA2, step))
+        np.testing.assert_allclose(folded, explicit, rtol=1e-12)
+        naive = math.sqrt(c2) / c1 * m / (np.sqrt(v) + EPS)
+        assert np.abs(naive - explicit).max() > 1e-3 * np.abs(explicit).max()
+    assert g["bias_eps_inflation_t1"] == pytest.approx(1 / math.sqrt(1 - BETA2), rel=1e-12)
+
+
+@pytest.mark.parametrize("size", [1e-6, 1e-8])
+@pytest.mark.parametrize("step", [1, 10, 100, 1000])
+def test_folded_vs_explicit_difference(g, size, step):
+    """Catches mislabelled or wrong differences between the two forms: for a constant gradient
+    the explicit step is α g/(g + ε), the folded one α g/(g + ε/√(1-β₂ᵗ))."""
+    explicit = size / (size + EPS)
+    folded = size / (size + EPS / math.sqrt(1 - BETA2**step))
+    name = f"bias_fold_difference_g{ {1e-6: '1e-6', 1e-8: '1e-8'}[size] }_t{step}"
+    assert g[name] == pytest.approx((explicit - folded) / explicit, rel=1e-6)
+
+
+def test_fold_difference_for_unit_gradients_is_negligible(g):
+    """Catches a claim that the two forms agree for large gradients when they do not."""
+    worst = max(1 / (1 + EPS) - 1 / (1 + EPS / math.sqrt(1 - BETA2**t)) for t in (1, 2, 3))
+    assert g["bias_fold_difference_g1_max"] == pytest.approx(worst / (1 / (1 + EPS)), rel=1e-4)
+
+
+@pytest.mark.parametrize("beta1, beta2", [(0.9, 0.99), (0.9, 0.999), (0.9, 0.9999),
+                                          (0.0, 0.99), (0.0, 0.999), (0.0, 0.9999)])
+def test_correction_factor_minimum(g, beta1, beta2):
+    """Catches a wrong minimum of √(1-β₂ᵗ)/(1-β₁ᵗ) over t ≤ 10 000 (value or step), the
+    regenerated seed figure's numbers, computed here by iterating t."""
+    ts = np.arange(1, 10_001)
+    factor = np.sqrt(1 - beta2**ts) / (1 - beta1**ts)
+    name = f"b1_{key(beta1)}_b2_{key(beta2)}"
+    assert g[f"bias_ratio_min_{name}"] == pytest.approx(factor.min(), rel=1e-10)
+    assert g[f"bias_ratio_argmin_{name}"] == int(ts[np.argmin(factor)])
+    assert g[f"bias_ratio_t10000_{name}"] == pytest.approx(factor[-1], rel=1e-10)
+    if beta1 == 0.9:
+        assert g[f"bias_ratio_min_{name}"] == pytest.approx(
+            1 / uncorrected_constant_steps(beta1, beta2, 100).max(), rel=1e-10)
+
+
+@pytest.mark.parametrize("beta2", [0.99, 0.999, 0.9999])
+def test_sparse_second_moment_spread(g, beta2):
+    """Catches a wrong coefficient of variation of v_t for Bernoulli-sparse gradients: the
+    variance is summed here term by term from independence."""
+    p = g["bias_sparsity"]
+    weights = (1 - beta2) * beta2 ** np.arange(200_000)
+    cv = math.sqrt(p * (1 - p) * np.sum(weights**2)) / (p * np.sum(weights))
+    assert g[f"bias_cv_b2_{key(beta2)}"] == pytest.approx(cv, rel=1e-6)
+
+
+def test_sparse_spread_matches_adamlib_simulation(g):
+    """Catches a closed form that does not describe what Adam's v_t does: 4000 independent
+    sparse coordinates run through adamlib; the spread of v_t across them at t = 2000 (long
+    after the EMA has forgotten its start for β₂ = 0.99) must match the glued value."""
+    p, steps, coordinates = g["bias_sparsity"], 2000, 4000
+    rng = np.random.default_rng(123)
+    stream = (rng.random((steps, coordinates)) < p) * rng.choice([-1.0, 1.0],
+                                                                   size=(steps, coordinates))
+    config = AdamConfig(lr=1e-3, betas=(BETA1, 0.99), eps=EPS)
+    state = reference.init(np.zeros(coordinates), config)
+    theta = np.zeros(coordinates)
+    for gradient in stream:
+        theta, state = reference.step(theta, gradient, state, config)
+    v = state["v"]
+    assert v.std() / v.mean() == pytest.approx(g["bias_cv_b2_099"], rel=0.1)
+
+
+@pytest.mark.parametrize("beta2", [0.99, 0.999, 0.9999])
+def test_sparse_step_sizes(g, beta2):
+    """Catches a sparse-gradient table that contradicts the theory: without correction a
+    coordinate's first nonzero gradient moves it by (1-β₁)/√(1-β₂) α, so the largest step is at
+    least that; with correction no step can exceed the worst case B_t of thm-fp-step-bound."""
+    uncorrected = g[f"bias_sparse_max_step_none_b2_{key(beta2)}"]
+    corrected = g[f"bias_sparse_max_step_explicit_b2_{key(beta2)}"]
+    first_spike = (1 - BETA1) / math.sqrt(1 - beta2)
+    assert uncorrected >= first_spike * (1 - 1e-6)
+    t = g["bias_sparse_steps"]
+    ages = np.arange(t)
+    worst = ((1 - BETA1) / (1 - BETA1**t) * math.sqrt((1 - beta2**t) / (1 - beta2))
+             * math.sqrt(np.sum((BETA1**2 / beta2) ** ages)))
+    assert corrected <= worst
+    assert uncorrected > corrected
+
+
+def _experiment_member(g, bias_correction: str, beta2: float, lr: float, seed: int):
+    """One configuration of the chapter's grid, trained alone with a scalar config."""
+    images, _ = models.make_digits_like(g["bias_exp_samples"], seed=g["bias_exp_data_seed"])
+    layers = (images.shape[1], g["bias_exp_hidden"], images.shape[1])
+    params = models.mlp_init(layers, 1, seed=seed)
+    config = AdamConfig(lr=lr, betas=(BETA1, beta2), eps=EPS, bias_correction=bias_correction)
+    history = models.train(params, config, (images, images), steps=g["bias_exp_steps"],
+                           batch_size=g["bias_exp_batch"], seed=g["bias_exp_batch_seed"])
+    return history.losses[:, 0], float(models.mlp_loss(history.params, images, images)[0])
+
+
+@pytest.fixture(scope="module")
+def runs(g):
+    """The β₂ = 0.9999 members of the chapter's grid at three step sizes, all seeds, both
+    switch values, each trained on its own."""
+    return {(correction, lr, seed): _experiment_member(g, correction, 0.9999, lr, seed)
+            for correction in ("explicit", "none") for lr in (1e-4, 1e-2, 1e-1)
+            for seed in g["bias_exp_seeds"]}
+
+
+@pytest.mark.parametrize("correction", ["explicit", "none"])
+@pytest.mark.parametrize("lr, lr_key", [(1e-4, "1em4"), (1e-2, "1em2"), (1e-1, "1em1")])
+def test_experiment_numbers_match_single_runs(g, runs, correction, lr, lr_key):
+    """Catches experiment numbers that are not what the stated setup produces, or a vectorised
+    grid that mixes configurations: each glued statistic is recomputed from single runs."""
+    seeds = g["bias_exp_seeds"]
+    finals = [runs[(correction, lr, seed)][1] for seed in seeds]
+    early = [runs[(correction, lr, seed)][0][:100].max() for seed in seeds]
+    name = f"{correction}_b2_09999_lr_{lr_key}"
+    assert g[f"bias_exp_final_{name}"] == pytest.approx(np.mean(finals), rel=1e-8)
+    assert g[f"bias_exp_final_min_{name}"] == pytest.approx(min(finals), rel=1e-8)
+    assert g[f"bias_exp_final_max_{name}"] == pytest.approx(max(finals), rel=1e-8)
+    assert g[f"bias_exp_early_max_{name}"] == pytest.approx(max(early), rel=1e-8)
+
+
+def test_experiment_claims(g, runs):
+    """Catches prose claims the runs do not support: an early blow-up without correction at
+    α = 1e-2 (and when it starts), a final loss no better than the mean image, a corrected run
+    that never rises above its start, and uncorrected runs winning at the smallest α."""
+    images, _ = models.make_digits_like(g["bias_exp_samples"], seed=g["bias_exp_data_seed"])
+    mean_image = float(np.mean((images - images.mean(axis=0)) ** 2))
+    assert g["bias_exp_mean_image_loss"] == pytest.approx(mean_image, rel=1e-10)
+    seeds = g["bias_exp_seeds"]
+    unstable = []
+    for seed in seeds:
+        losses_none = runs[("none", 1e-2, seed)][0]
+        unstable.append(int(np.argmax(losses_none > 2 * losses_none[0])) + 1)
+        assert (losses_none > 2 * losses_none[0]).any()
+        losses_corrected = runs[("explicit", 1e-2, seed)][0]
+        assert losses_corrected[:100].max() == losses_corrected[0]
+    assert g["bias_exp_unstable_steps"] == unstable
+    assert g["bias_exp_unstable_by"] == max(unstable)
+    assert g["bias_exp_final_none_b2_09999_lr_1em2"] >= 0.95 * mean_image
+    assert g["bias_exp_final_explicit_b2_09999_lr_1em2"] < 0.5 * mean_image
+    assert g["bias_exp_final_none_b2_09999_lr_1em4"] < g["bias_exp_final_explicit_b2_09999_lr_1em4"]
+    assert g["bias_exp_early_max_none_b2_09999_lr_1em1"] > 10 * g[
+        "bias_exp_early_max_explicit_b2_09999_lr_1em1"]
+
+
+def test_exercise_solutions(g):
+    """Catches wrong exercise answers: the off-by-one first step √(1+β₂)/(1+β₁), RMSprop's
+    uncorrected steps 1/√(1-β₂ᵗ), and the first t at which the two folded forms agree to 1 %."""
+    assert g["bias_ex_off_by_one"] == pytest.approx(math.sqrt(1 + BETA2) / (1 + BETA1), rel=1e-12)
+    assert g["bias_ex_rmsprop_t1"] == pytest.approx(1 / math.sqrt(1 - BETA2), rel=1e-10)
+    assert g["bias_ex_rmsprop_t10"] == pytest.approx(1 / math.sqrt(1 - BETA2**10), rel=1e-10)
+    size = 1e-6
+    first = next(t for t in range(1, 10_001)
+                 if 1 - (size + EPS) / (size + EPS / math.sqrt(1 - BETA2**t)) < 0.01)
+    assert g["bias_ex_fold_first_t"] == first
