@@ -26,7 +26,8 @@ from .reference import Params, _leaves, _map, _named_leaves, _rebuild
 TORCH_RHO_THRESHOLD = 5.0
 """``torch.optim.RAdam`` rectifies when ρ_t > 5 (the official code: ρ_t ≥ 5)."""
 PAPER_RHO_THRESHOLD = 4.0
-"""Algorithm 2 of Liu et al. rectifies when ρ_t > 4, where r_t first becomes real."""
+"""Algorithm 2 of Liu et al. rectifies when ρ_t > 4, where the first-order variance of the
+adaptive learning rate becomes finite."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class RAdamConfig:
     rho_threshold : float
         Rectify when ρ_t exceeds it, otherwise take the momentum step α·m̂_t: 5 in torch
         (:data:`TORCH_RHO_THRESHOLD`), 4 in the paper (:data:`PAPER_RHO_THRESHOLD`). ``>= 4``,
-        because r_t is not real for ρ_t < 4.
+        because r_t rests on a first-order variance that is positive only for ρ_t > 4.
     """
 
     lr: float = 1e-3
@@ -80,7 +81,8 @@ class RAdamConfig:
         threshold = _number("rho_threshold", self.rho_threshold)
         if not (math.isfinite(threshold) and threshold >= PAPER_RHO_THRESHOLD):
             raise AdamConfigError(f"rho_threshold={threshold!r} is not allowed: rho_threshold must "
-                                  "be a finite number >= 4 (r_t is not real below ρ_t = 4)")
+                                  "be a finite number >= 4 (the variance that defines r_t is not positive below "
+                                  "ρ_t = 4)")
         object.__setattr__(self, "rho_threshold", threshold)
         for name in ("decoupled_weight_decay", "maximize"):
             if not isinstance(getattr(self, name), bool):
@@ -100,7 +102,8 @@ def rho(t: int, beta2: float) -> float:
 
 
 def rectification(t: int, beta2: float) -> float:
-    """r_t = √((ρ_t-4)(ρ_t-2)ρ_∞ / ((ρ_∞-4)(ρ_∞-2)ρ_t)), for ρ_t >= 4 (eq-fail-rect)."""
+    """r_t = √((ρ_t-4)(ρ_t-2)ρ_∞ / ((ρ_∞-4)(ρ_∞-2)ρ_t)) (eq-fail-rect), defined
+    for 4 <= ρ_t < ρ_∞ (which needs β₂ > 3/5)."""
     rho_t, rho_max = rho(t, beta2), rho_inf(beta2)
     return math.sqrt((rho_t - 4) * (rho_t - 2) * rho_max / ((rho_max - 4) * (rho_max - 2) * rho_t))
 

@@ -1,0 +1,352 @@
+"""The glued numbers of chapters/failures.md against closed forms, independent transcriptions of
+the papers' algorithms, and adamlib.
+
+Closed forms are derived here by hand (not read from the chapter); the synthetic experiment is
+re-run with a literal NumPy transcription of Reddi et al.'s algorithms instead of adamlib, so a
+mistake in the chapter's use of adamlib, or in adamlib, shows up as a disagreement.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from adamlib import AdamConfig, radam, reference
+from tests.notebooks import glued
+
+
+@pytest.fixture(scope="module")
+def g():
+    return glued("failures")
+
+
+# -- the counterexample (Theorem 1 of Reddi et al.) --------------------------------------------
+
+def _paper_adam(C: float, amsgrad: str = "off", bias_correction: str = "none") -> AdamConfig:
+    beta2 = 1 / (1 + C**2)
+    return AdamConfig(lr=0.9 * math.sqrt(1 - beta2), betas=(0.0, beta2), eps=0.0,
+                      bias_correction=bias_correction, amsgrad=amsgrad,
+                      schedule_multiplier=lambda t: 1 / math.sqrt(t))
+
+
+def _adamlib_mod3(C: float, steps: int, **switches) -> np.ndarray:
+    config = _paper_adam(C, **switches)
+    theta = np.ones(1)
+    state = reference.init(theta, config)
+    history = [theta[0]]
+    for t in range(1, steps + 1):
+        theta, state = reference.step(theta, np.array([C if t % 3 == 1 else -1.0]), state, config)
+        theta = np.clip(theta, -1.0, 1.0)
+        history.append(theta[0])
+    return np.array(history)
+
+
+def test_exact_run_returns_to_one_and_first_step_is_one_tenth(g):
+    """Catches an exact derivation that projects wrongly (the period would not restart at
+    exactly 1) or that applies bias correction (θ_1 would be 1 - 0.9·√(1-β₂) ≠ 1/10)."""
+    assert g["fail_exact_period_starts"] == ["1"] * (g["fail_exact_steps"] // 3 + 1)
+    # θ_1 = 1 - α_1·C/√((1-β₂)C²) = 1 - α/√(1-β₂) = 1 - 9/10.
+    assert sp.sympify(g["fail_exact_theta_1"]) == sp.Rational(1, 10)
+
+
+def test_adamlib_reproduces_the_exact_runs(g):
+    """Catches adamlib (or the chapter's use of it) with η_t evaluated at the wrong step, with
+    bias correction under bias_correction='none', or with AMSGrad's maximum taken wrongly: the
+    float64 trajectory would leave the exact one."""
+    steps = g["fail_exact_steps"]
+    np.testing.assert_allclose(_adamlib_mod3(3.0, steps), g["fail_exact_adam_floats"], rtol=0,
+                               atol=1e-14)
+    np.testing.assert_allclose(_adamlib_mod3(3.0, steps, amsgrad="max_v"),
+                               g["fail_exact_amsgrad_floats"], rtol=0, atol=1e-14)
+    assert g["fail_exact_vs_adamlib"] < 1e-14 and g["fail_exact_vs_adamlib_amsgrad"] < 1e-14
+
+
+def test_regret_limit_is_two_c_minus_four_over_three(g):
+    """Catches a regret limit derived with the wrong optimum or period: per period Adam pays
+    C - 2 at x = 1 and the best point pays 2 - C."""
+    C = sp.Symbol("C", positive=True)
+    assert sp.simplify(sp.sympify(g["fail_regret_limit_str"], locals={"C": C}) - (2 * C - 4) / 3) == 0
+    assert g["fail_regret_limit_C3"] == pytest.approx(2 / 3, rel=1e-15)
+    assert g["fail_regret_limit_C10"] == pytest.approx(16 / 3, rel=1e-15)
+
+
+@pytest.mark.parametrize("C", [3, 10])
+def test_average_regret_approaches_the_limit_from_above_within_the_bound(g, C):
+    """Catches a wrong average-regret computation or a run that is not the theorem's: the excess
+    over (2C-4)/3 is the left steps' cost (1-θ_{3k+1}) + (1-θ_{3k+2}) <= 2 s_1(k), with
+    s_1(k) <= α/√((1-β₂)(3k+1)) = 0.9/√(3k+1)."""
+    T = g["fail_mod3_steps"]
+    limit = (2 * C - 4) / 3
+    excess_bound = sum(2 * 0.9 / math.sqrt(3 * k + 1) for k in range(T // 3 + 1)) / T
+    excess = g[f"fail_adam_avg_regret_C{C}"] - limit
+    assert 0 < excess <= excess_bound
+    assert g["fail_adam_max_dev_from_1"] == 0.0
+    assert g["fail_adam_min_theta"] == pytest.approx(0.1, abs=1e-15)
+
+
+def test_the_proofs_lower_bound(g):
+    """Catches a wrong worst-case ratio: at u = (1-β₂)C², k = 0 the squared ratios are
+    (C²+1)/(2(2C²+1)) and (C²+1)²/(3(C⁴+4C²+2)), derived here from v₂ = β₂u + 1-β₂ and
+    v₃ = β₂v₂ + 1-β₂."""
+    def bound(C):
+        c = C * C
+        return math.sqrt((c + 1) / (2 * (2 * c + 1))) + math.sqrt((c + 1) ** 2 / (3 * (c * c + 4 * c + 2)))
+
+    assert g["fail_worst_case_at_2"] == pytest.approx(bound(2.0), rel=1e-12)
+    assert g["fail_worst_case_limit"] == pytest.approx(0.5 + 1 / math.sqrt(3), rel=1e-12)
+    c_star = math.sqrt(2 + math.sqrt(6))
+    interval = math.sqrt((c_star**2 + 1) / (2 * (2 * c_star**2 + 1))) + math.sqrt(25 / (3 * 34))
+    assert g["fail_interval_bound"] == pytest.approx(interval, rel=1e-12)
+    assert g["fail_interval_bound"] > 1
+    assert min(bound(C) for C in np.linspace(2.0, 100.0, 2000)) > 1
+
+
+def test_amsgrad_escapes_on_the_counterexample(g):
+    """Catches an AMSGrad run that is really Adam (it would stay positive) or that lost the
+    projection (it would leave [-1, 1])."""
+    for C in (3, 10):
+        assert -1 <= g[f"fail_amsgrad_theta_T_C{C}"] < -0.95
+        assert g[f"fail_amsgrad_avg_regret_C{C}"] < 0.1 * (2 * C - 4) / 3
+    assert g["fail_exact_amsgrad_last"] < 0
+
+
+def test_bias_corrected_counterexample_exercise(g):
+    """Catches an exercise that did not switch bias correction on: its lowest iterate would be
+    exactly 1/10, while with v̂_1 = C² the first step is α and θ_1 = 1 - 0.9·√(1-β₂) (C = 10)."""
+    assert g["fail_ex_bc_max_dev"] == 0.0
+    assert g["fail_ex_bc_factor_t1_C3"] == pytest.approx(1 / math.sqrt(1 - 1 / 10), rel=1e-15)
+    beta2_c10 = 1 / 101
+    assert g["fail_ex_bc_min_theta"] == pytest.approx(1 - 0.9 * math.sqrt(1 - beta2_c10), rel=1e-12)
+    np.testing.assert_allclose(
+        _adamlib_mod3(10.0, 300, bias_correction="explicit")[::3], 1.0, rtol=0, atol=0)
+
+
+# -- the synthetic experiment ------------------------------------------------------------------
+
+def _transcribed_synthetic(alphas, steps, amsgrad, big_draws):
+    """Reddi et al.'s Adam (Algorithm 1 without bias correction) or AMSGrad (Algorithm 2), ε = 0,
+    α_t = α/√t, clipping to [-1, 1]; written from the paper, not from adamlib."""
+    period, n_stochastic = 101, big_draws.shape[1]
+    phases = np.arange(period)
+    x = np.zeros((len(alphas), period + n_stochastic))
+    m, v, v_max = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+    history = np.empty((steps + 1,) + x.shape)
+    history[0] = x
+    gradients = np.empty((steps,) + x.shape)
+    for t in range(1, steps + 1):
+        grad = np.concatenate([np.where((t - phases) % period == 1, 1010.0, -10.0),
+                               np.where(big_draws[t - 1], 1010.0, -10.0)])
+        m = 0.9 * m + 0.1 * grad
+        v = 0.99 * v + 0.01 * grad**2
+        v_max = np.maximum(v_max, v)
+        denominator = np.sqrt(v_max if amsgrad else v)
+        x = np.clip(x - (np.asarray(alphas)[:, None] / np.sqrt(t)) * m / denominator, -1, 1)
+        history[t], gradients[t - 1] = x, grad
+    return history, gradients
+
+
+@pytest.fixture(scope="module")
+def synthetic(g):
+    steps = g["fail_syn_steps"]
+    big_draws = np.random.default_rng(2018).random((steps, g["fail_syn_n_stochastic"])) < 0.01
+    alphas = [g["fail_syn_alpha_small"], g["fail_syn_alpha_large"]]
+    return {name: _transcribed_synthetic(alphas, steps, name == "AMSGrad", big_draws)
+            for name in ("Adam", "AMSGrad")}
+
+
+def test_synthetic_closed_forms(g):
+    """Catches a wrong period sum (1010 - 100·10 = 10), regret floor (2·10/101) or stochastic
+    mean gradient (0.01·1010 - 0.99·10 = 0.2)."""
+    assert g["fail_syn_cycle_slope"] == 10
+    assert g["fail_syn_regret_floor_str"] == "20/101"
+    assert g["fail_syn_regret_floor"] == pytest.approx(20 / 101, rel=1e-15)
+    assert g["fail_syn_mean_gradient"] == pytest.approx(float(Fraction(1, 100) * 1010 - Fraction(99, 100) * 10))
+
+
+def test_synthetic_runs_match_a_transcription_of_the_paper(g, synthetic):
+    """Catches the chapter's synthetic run using a config that is not the paper's algorithm (bias
+    correction, ε, AMSGrad flavour, schedule, phase shift or projection): its tail means and
+    regrets would differ from a literal transcription of Algorithms 1 and 2."""
+    tail = g["fail_syn_tail"]
+    for row, alpha in enumerate((1, 4)):
+        tails = {name: history[-tail:].mean(axis=0)[row] for name, (history, _) in synthetic.items()}
+        assert g[f"fail_syn_adam_online_min_a{alpha}"] == pytest.approx(tails["Adam"][:101].min(), abs=1e-9)
+        assert g[f"fail_syn_amsgrad_online_max_a{alpha}"] == pytest.approx(tails["AMSGrad"][:101].max(), abs=1e-9)
+        assert g[f"fail_syn_amsgrad_online_min_a{alpha}"] == pytest.approx(tails["AMSGrad"][:101].min(), abs=1e-9)
+        assert g[f"fail_syn_amsgrad_phase0_a{alpha}"] == pytest.approx(tails["AMSGrad"][0], abs=1e-9)
+        assert g[f"fail_syn_adam_stochastic_a{alpha}"] == pytest.approx(tails["Adam"][101:].mean(), abs=1e-9)
+        assert g[f"fail_syn_amsgrad_stochastic_a{alpha}"] == pytest.approx(tails["AMSGrad"][101:].mean(), abs=1e-9)
+        assert g[f"fail_syn_stochastic_below_a{alpha}"] == int(np.sum(tails["AMSGrad"][101:] < tails["Adam"][101:]))
+        for name, key in (("Adam", "adam"), ("AMSGrad", "amsgrad")):
+            history, gradients = synthetic[name]
+            T = len(gradients)
+            regret = (gradients[:, row, 0] @ history[:-1, row, 0] + abs(gradients[:, row, 0].sum())) / T
+            assert g[f"fail_syn_{key}_regret_a{alpha}"] == pytest.approx(regret, rel=1e-9)
+
+
+def test_synthetic_claims_of_the_prose(g):
+    """Catches a run whose numbers no longer support the text: Adam near +1 in every phase,
+    AMSGrad below 0 in every phase with α = 4 but not with α = 1, regrets above Adam's floor."""
+    assert g["fail_syn_adam_online_min_a1"] > 0.9 and g["fail_syn_adam_online_min_a4"] > 0.8
+    assert g["fail_syn_amsgrad_online_max_a4"] < -0.3
+    assert g["fail_syn_amsgrad_online_min_a1"] < -0.3 < 0.3 < g["fail_syn_amsgrad_online_max_a1"]
+    assert g["fail_syn_amsgrad_stochastic_a4"] < g["fail_syn_adam_stochastic_a4"]
+    assert g["fail_syn_stochastic_below_a4"] >= 0.9 * g["fail_syn_n_stochastic"]
+    for alpha in (1, 4):
+        assert min(g[f"fail_syn_adam_regret_a{alpha}"], g[f"fail_syn_amsgrad_regret_a{alpha}"]) > g["fail_syn_regret_floor"]
+
+
+# -- three AMSGrads ----------------------------------------------------------------------------
+
+B1, B2 = 0.9, 0.999
+M1 = (1 - B1) * 1.0
+M2 = B1 * M1 + (1 - B1) * 0.5
+V1 = (1 - B2) * 1.0
+V2 = B2 * V1 + (1 - B2) * 0.25
+TWO_STEP = {
+    # max of raw v: V2 > V1, so the maximum is V2 and the step is Adam's.
+    "pytorch": -(1.0 + (M2 / (1 - B1**2)) / math.sqrt(V2 / (1 - B2**2))),
+    # max of v̂: v̂_1 = 1 > v̂_2, so the second denominator is 1.
+    "optax": -(1.0 + M2 / (1 - B1**2)),
+    # no bias correction: m/√max(v) = m_1/√V1 + m_2/√V2.
+    "paper": -(M1 / math.sqrt(V1) + M2 / math.sqrt(V2)),
+    "adam": -(1.0 + (M2 / (1 - B1**2)) / math.sqrt(V2 / (1 - B2**2))),
+}
+
+
+@pytest.mark.parametrize("name", TWO_STEP)
+def test_two_step_amsgrad_values(g, name):
+    """Catches a chapter derivation (or an adamlib switch) that takes the maximum of the wrong
+    quantity or corrects it at the wrong time: θ_2 after g = (1, 1/2) differs between the three."""
+    assert g[f"fail_two_step_{name}"] == pytest.approx(TWO_STEP[name], rel=1e-12)
+    switches = {"pytorch": {"amsgrad": "max_v"}, "optax": {"amsgrad": "max_vhat"},
+                "paper": {"amsgrad": "max_v", "bias_correction": "none"}, "adam": {}}[name]
+    config = AdamConfig(lr=1.0, betas=(B1, B2), eps=0.0, **switches)
+    theta = np.zeros(1)
+    state = reference.init(theta, config)
+    for grad in (1.0, 0.5):
+        theta, state = reference.step(theta, np.array([grad]), state, config)
+    assert theta[0] == pytest.approx(TWO_STEP[name], rel=1e-12)
+
+
+def test_two_step_values_are_three_different_numbers(g):
+    """Catches an example in which two AMSGrad definitions coincide (then it shows nothing)."""
+    values = {round(g[f"fail_two_step_{n}"], 9) for n in ("pytorch", "optax", "paper")}
+    assert len(values) == 3
+
+
+def test_amsgrad_threshold_exercise(g):
+    """Catches wrong binding thresholds: PyTorch's max binds iff g_2² < (1-β₂)g_1², optax's iff
+    g_2 < g_1 (from (β₂ + g_2²)/(1+β₂) < 1)."""
+    assert g["fail_ex_torch_threshold_999"] == pytest.approx(math.sqrt(1 - 0.999), rel=1e-12)
+    assert g["fail_ex_torch_binds"] == {"below": True, "above": False}
+    assert g["fail_ex_optax_binds_below_1"] is True
+
+
+# -- RAdam -------------------------------------------------------------------------------------
+
+def _rho(t, b):
+    return 2 / (1 - b) - 1 - 2 * t * b**t / (1 - b**t)
+
+
+def _r(t, b):
+    rho_t, rho_inf = _rho(t, b), 2 / (1 - b) - 1
+    return math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+
+
+def _var_exact(rho):
+    """Var[√(ρ/Y)], Y ~ χ²_ρ: E[ρ/Y] = ρ/(ρ-2) and E[√(ρ/Y)] = √(ρ/2)·Γ((ρ-1)/2)/Γ(ρ/2), in 30
+    digits because the two terms cancel to about 1/ρ."""
+    with mpmath.workdps(30):
+        rho = mpmath.mpf(rho)
+        return float(rho / (rho - 2) - rho / 2 * (mpmath.gamma((rho - 1) / 2) / mpmath.gamma(rho / 2)) ** 2)
+
+
+def test_rho_t_is_liu_et_al_sma_length(g):
+    """Catches a centre-of-mass derivation with an off-by-one (SMA centre ρ/2 instead of
+    (ρ-1)/2) or the wrong EMA weights: it would not simplify to Liu et al.'s ρ_t."""
+    beta2, t = sp.symbols("beta2 t", positive=True)
+    derived = sp.sympify(g["fail_rho_t_str"], locals={"beta2": beta2, "t": t})
+    assert sp.simplify(derived - (2 / (1 - beta2) - 1 - 2 * t * beta2**t / (1 - beta2**t))) == 0
+    assert g["fail_rho_inf_999"] == 1999.0
+    assert g["fail_rho_first_steps_999"] == [round(_rho(t, 0.999), 6) for t in range(1, 8)]
+    assert g["fail_rho_first_steps_999"][0] == 1.0
+
+
+def test_variance_formulas(g):
+    """Catches a wrong variance integral or delta-method step: the exact variance is
+    ρ/(ρ-2) - (ρ/2)(Γ((ρ-1)/2)/Γ(ρ/2))² and the first-order one ρ/(2(ρ-2)(ρ-4))."""
+    rho = sp.Symbol("rho", positive=True)
+    first_order = sp.sympify(g["fail_var_first_order_str"], locals={"rho": rho})
+    assert sp.simplify(first_order - rho / (2 * (rho - 2) * (rho - 4))) == 0
+    for rho_value in (5, 10, 100, 500):
+        assert g[f"fail_var_exact_{rho_value}"] == pytest.approx(_var_exact(rho_value), rel=1e-12)
+        assert g[f"fail_var_first_order_{rho_value}"] == pytest.approx(
+            rho_value / (2 * (rho_value - 2) * (rho_value - 4)), rel=1e-14)
+    assert g["fail_var_ratio_exact"] == pytest.approx(_var_exact(5) / _var_exact(500), rel=1e-12)
+    assert g["fail_var_ratio_first_order"] == pytest.approx(float(Fraction(5, 6) / Fraction(500, 2 * 498 * 496)),
+                                                            rel=1e-14)
+    assert 100 < g["fail_var_ratio_exact"] < g["fail_var_ratio_first_order"]
+
+
+def test_rectification_and_thresholds(g):
+    """Catches an r_t with the ratio inverted or a threshold convention swapped: the first step
+    with ρ_t > 4 is t = 5 and with ρ_t > 5 is t = 6, for β₂ = 0.9, 0.99, 0.999."""
+    rho_t, rho_inf = sp.symbols("rho_t rho_infty", positive=True)
+    r_t = sp.sympify(g["fail_rect_str"], locals={"rho_t": rho_t, "rho_infty": rho_inf})
+    expected = sp.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    for values in ({rho_t: 5, rho_inf: 1999}, {rho_t: 37, rho_inf: 199}):
+        assert float(r_t.subs(values)) == pytest.approx(float(expected.subs(values)), rel=1e-14)
+    for b in ("0.9", "0.99", "0.999"):
+        firsts = {th: next(t for t in range(1, 100) if _rho(t, float(b)) > th) for th in (4, 5)}
+        assert g["fail_first_rectified_all"][b] == firsts
+    assert (g["fail_first_rectified_paper"], g["fail_first_rectified_torch"]) == (5, 6)
+    for t in (5, 6, 10, 100, 1000):
+        assert g[f"fail_rect_999_t{t}"] == pytest.approx(_r(t, 0.999), rel=1e-10)
+        assert g[f"fail_rect_999_t{t}"] == pytest.approx(radam.rectification(t, 0.999), rel=1e-10)
+
+
+def test_monte_carlo_agrees_with_the_derivation(g):
+    """Catches a variance formula off by a constant or a Monte Carlo of the wrong quantity: the
+    seeded estimates must agree with the exact model within sampling error (400 000 draws) and,
+    on Gaussian gradients, within the SMA approximation the text states (about ten per cent)."""
+    for rho_value, tolerance in ((5, 0.05), (10, 0.02), (100, 0.02)):
+        assert g[f"fail_mc_model_var_{rho_value}"] == pytest.approx(_var_exact(rho_value), rel=tolerance)
+    for t in (5, 10, 100, 1000):
+        assert g[f"fail_mc_var_model_t{t}"] == pytest.approx(_var_exact(_rho(t, 0.999)), rel=1e-11)
+        assert g[f"fail_mc_var_psi_t{t}"] == pytest.approx(g[f"fail_mc_var_model_t{t}"], rel=0.12)
+    assert g["fail_mc_var_ratio_t5_last"] > 100
+    assert g["fail_mc_rectified_spread"] < 5
+
+
+def test_radam_constant_gradient_moves(g):
+    """Catches a RAdam whose fallback step is normalised (it would move α, not α·g) or whose
+    threshold is off by one step: with g = 3 and ε = 0 the moves are 3α until ρ_t passes the
+    threshold, then α·r_t."""
+    r = {t: _r(t, 0.999) for t in range(5, 9)}
+    paper = [3.0] * 4 + [r[t] for t in range(5, 9)]
+    torch = [3.0] * 5 + [r[t] for t in range(6, 9)]
+    np.testing.assert_allclose(g["fail_radam_moves_paper"], paper, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(g["fail_radam_moves_torch"], torch, rtol=0, atol=1e-6)
+    assert g["fail_radam_adam_identity"] < 1e-10
+
+
+def test_warmup_points(g):
+    """Catches a warm-up statement computed from a wrong r_t: the first t with r_t >= 1/2 and
+    >= 9/10 for β₂ = 0.999."""
+    assert g["fail_warmup_half_999"] == next(t for t in range(5, 10**5) if _r(t, 0.999) >= 0.5)
+    assert g["fail_warmup_09_999"] == next(t for t in range(5, 10**5) if _r(t, 0.999) >= 0.9)
+    assert g["fail_warmup_half_over_rho_inf"] == pytest.approx(g["fail_warmup_half_999"] / 1999, rel=1e-12)
+
+
+def test_never_rectified_exercise(g):
+    """Catches the β₂ bounds solved for the wrong ρ_∞: 2/(1-β₂) - 1 = 4 gives 3/5, = 5 gives 2/3."""
+    assert g["fail_ex_beta2_bounds"] == {4: "3/5", 5: "2/3"}
+    assert g["fail_ex_beta2_bound_paper"] == pytest.approx(0.6, rel=1e-15)
+    assert g["fail_ex_beta2_bound_torch"] == pytest.approx(2 / 3, rel=1e-15)
+    assert g["fail_ex_momentum_only_max_dev"] < 1e-12
