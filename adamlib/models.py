@@ -10,7 +10,16 @@ generated from a seed.
 Must not: implement any part of an Adam step (that is :mod:`adamlib.reference`; weight decay of
 either kind is the config's business, not the loss's), print, or depend on torch.
 
-An autoencoder is an MLP whose output size equals its input size, trained on ``(x, x)``.
+An autoencoder is an MLP whose output size equals its input size, trained on ``(x, x)``. A grid
+of 3 step sizes × 2 decoupled weight decays, trained as one computation::
+
+    lrs, wds = np.meshgrid([1e-3, 1e-2, 1e-1], [0.0, 1e-2], indexing="ij")
+    config = AdamConfig(lr=lrs.ravel(), weight_decay=wds.ravel(),
+                        weight_decay_kind="decoupled")
+    params = mlp_init((64, 16, 64), grid_size=lrs.size, seed=0)
+    x, _ = make_digits_like(500, seed=0)
+    history = train(params, config, (x, x), steps=200, batch_size=50, seed=0)
+    final = mlp_loss(history.params, x, x).reshape(lrs.shape)   # (3, 2): α × λ
 
 Shapes: a dataset ``x`` has shape ``(B, d_in)`` and is shared by every grid member; layer ``l``
 has ``params[f"layer{l}.weight"]`` of shape ``(N, fan_in, fan_out)`` and

@@ -36,13 +36,15 @@ def key(b: float) -> str:
     return f"{b:g}".replace(".", "")
 
 
-def test_geometric_weight_sum(g):
-    """Catches a wrong initialisation-bias factor (e.g. β₂ᵗ or 1 - β₂^(t-1))."""
-    beta2, t = sp.symbols("beta2 t", positive=True)
-    closed = sp.sympify(g["bias_geometric_str"], locals={"beta2": beta2, "t": t})
+@pytest.mark.parametrize("name, beta", [("bias_geometric_str", "beta2"),
+                                        ("bias_geometric_m_str", "beta1")])
+def test_geometric_weight_sum(g, name, beta):
+    """Catches a wrong initialisation-bias factor (e.g. βᵗ or 1 - β^(t-1)) for v_t and m_t."""
+    symbol, t = sp.symbols(f"{beta} t", positive=True)
+    closed = sp.sympify(g[name], locals={beta: symbol, "t": t})
     for steps in (1, 3, 50):
         direct = sum((1 - 0.99) * 0.99 ** (steps - i) for i in range(1, steps + 1))
-        assert float(closed.subs({beta2: 0.99, t: steps})) == pytest.approx(direct, rel=1e-12)
+        assert float(closed.subs({symbol: 0.99, t: steps})) == pytest.approx(direct, rel=1e-12)
 
 
 def test_drifting_second_moment_overestimate(g):
