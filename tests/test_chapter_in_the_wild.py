@@ -1,0 +1,264 @@
+"""The numbers of chapters/in_the_wild.md against closed forms worked out here, and its
+torch.optim translation recipe against an independent transcription of it.
+
+The closed forms are hand algebra on the one- and two-step cases the chapter uses (written next
+to each), evaluated in SymPy with exact rationals; none of them calls adamlib to get the value
+it then compares with a value adamlib produced in the chapter.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from adamlib import reference, variants
+from tests.notebooks import glued
+
+B1, B2 = sp.Rational(9, 10), sp.Rational(999, 1000)
+
+
+@pytest.fixture(scope="module")
+def g():
+    return glued("in_the_wild")
+
+
+def test_preset_count_matches_the_registry(g):
+    """Catches a variant matrix that silently drops or duplicates presets."""
+    assert g["n_presets"] == len(variants.names())
+    assert g["n_default_eps"] == len({variants.get(n).eps for n in variants.names()})
+
+
+def test_eps_equivalence_closed_form(g):
+    """Catches a wrong eps/eps-hat equivalence (e.g. eps·sqrt(1-β₂ᵗ) or eps/(1-β₂ᵗ)): form B
+    is form A with eps = eps_hat/sqrt(1-β₂ᵗ)."""
+    eps, eps_hat, beta2, t = sp.symbols("epsilon epsilonhat beta2 t", positive=True)
+    equation = sp.sympify(g["eps_equivalent"], locals={"epsilon": eps, "epsilonhat": eps_hat,
+                                                       "beta2": beta2, "t": t})
+    assert sp.simplify(equation.rhs - eps_hat / sp.sqrt(1 - beta2**t)) == 0
+    for t_ in (1, 10, 100, 1000):
+        assert g[f"eps_factor_{t_}"] == pytest.approx(float(1 / sp.sqrt(1 - B2**t_)), rel=1e-12)
+
+
+def test_eps_placement_first_steps(g):
+    """Catches eps added after bias correction in form B, or form A with a folded eps. At t=1
+    with lr=1: m̂ = g, √v̂ = |g|, so form A moves -g/(|g| + ε); form B moves
+    -√(1-β₂)·g/(√(1-β₂)|g| + ε̂)."""
+    grad = eps = sp.Rational(1, 10**8)
+    form_a = -grad / (grad + eps)
+    form_b = -sp.sqrt(1 - B2) * grad / (sp.sqrt(1 - B2) * grad + eps)
+    assert g["eps_step_a"] == pytest.approx(float(form_a), rel=1e-12)
+    assert g["eps_step_torch"] == pytest.approx(float(form_a), rel=1e-12)
+    assert g["eps_step_b"] == pytest.approx(float(form_b), rel=1e-12)
+    assert g["eps_step_ratio"] == pytest.approx(float(form_a / form_b), rel=1e-12)
+
+
+def test_default_eps_first_steps(g):
+    """Catches a preset with the wrong default eps or the wrong form: each preset's first step
+    for g = 1e-8, lr = 1 from the three closed forms (A: -g/(g+ε), B: -√(1-β₂)g/(√(1-β₂)g+ε),
+    C: -(1-β₁)g/(√(1-β₂)g+ε)) with that framework's documented default ε."""
+    documented_eps = {"keras-adam": 1e-7, "keras-adamw": 1e-7, "mxnet2-adamw": 1e-6,
+                      "bert-adamweightdecay": 1e-6, "hf-adamw": 1e-6}
+    grad = sp.Rational(1, 10**8)
+    for name, step in g["default_eps_steps"].items():
+        eps = sp.nsimplify(documented_eps.get(name, 1e-8))
+        form = variants.get(name).bias_correction
+        expected = {"explicit": -grad / (grad + eps),
+                    "folded": -sp.sqrt(1 - B2) * grad / (sp.sqrt(1 - B2) * grad + eps),
+                    "none": -(1 - B1) * grad / (sp.sqrt(1 - B2) * grad + eps)}[form]
+        assert step == pytest.approx(float(expected), rel=1e-10), name
+    assert g["default_eps_step_keras"] == g["default_eps_steps"]["keras-adam"]
+
+
+def test_weight_decay_meaning(g):
+    """Catches Keras's weight_decay treated as L2 (or torch's as decoupled). θ=1, g=0, λ=0.1,
+    lr=1e-3: torch's L2 gradient 0.1 is normalised, step -lr·0.1/(0.1+1e-8); Keras removes
+    lr·λ·θ = 1e-4."""
+    lr, lam, eps = sp.Rational(1, 1000), sp.Rational(1, 10), sp.Rational(1, 10**8)
+    assert g["wd_step_torch_adam"] == pytest.approx(float(-lr * lam / (lam + eps)), rel=1e-12)
+    assert g["wd_step_keras_adam"] == pytest.approx(float(-lr * lam), rel=1e-10)
+
+
+def test_decay_multipliers(g):
+    """Catches a decay multiplied by the wrong factor: paper λ, torch αλ, MXNet 2
+    αλ√(1-β₂ᵗ)/(1-β₁ᵗ) (ratios to αλ at t = 1, 10, 100, 1000)."""
+    assert g["shrink_paper"] == pytest.approx(1e-2, rel=1e-12)
+    assert g["shrink_torch"] == pytest.approx(1e-5, rel=1e-9)
+    for t_ in (1, 10, 100, 1000):
+        expected = float(sp.sqrt(1 - B2**t_) / (1 - B1**t_))
+        assert g[f"shrink_mxnet_ratio_{t_}"] == pytest.approx(expected, rel=1e-8)
+
+
+def test_decay_of_old_or_updated_parameter(g):
+    """Catches HF's decay applied to the old parameter (or torch's to the updated one): with
+    the Adam step exactly lr, torch gives 1 - lr·λ - lr, HF (1 - lr)(1 - lr·λ)."""
+    lr, lam = sp.Rational(1, 1000), sp.Rational(1, 10)
+    assert g["order_torch"] == pytest.approx(float(1 - lr * lam - lr), abs=1e-15)
+    assert g["order_hf"] == pytest.approx(float((1 - lr) * (1 - lr * lam)), abs=1e-15)
+    assert g["order_diff"] == pytest.approx(float(lr**2 * lam), rel=1e-6)
+
+
+def test_three_amsgrads(g):
+    """Catches an AMSGrad taking the maximum of the wrong quantity. g = (1, 0), lr = 1, ε = 0:
+    m₂ = β₁(1-β₁), v₁ = 1-β₂ ≥ v₂ = β₂(1-β₂). torch/Keras: -(m₂/(1-β₁²))/(√v₁/√(1-β₂²));
+    optax: max(v̂₁ = 1, v̂₂) = 1, so -(m₂/(1-β₁²)); Reddi et al.: -m₂/√v₁."""
+    m2, v1 = B1 * (1 - B1), 1 - B2
+    torch_like = -(m2 / (1 - B1**2)) / (sp.sqrt(v1) / sp.sqrt(1 - B2**2))
+    optax_like = -(m2 / (1 - B1**2))
+    reddi = -m2 / sp.sqrt(v1)
+    assert g["amsgrad_step_torch"] == pytest.approx(float(torch_like), rel=1e-12)
+    assert g["amsgrad_step_keras"] == pytest.approx(float(torch_like), rel=1e-12)
+    assert g["amsgrad_step_optax"] == pytest.approx(float(optax_like), rel=1e-12)
+    assert g["amsgrad_step_reddi"] == pytest.approx(float(reddi), rel=1e-12)
+
+
+def test_l2_before_or_after_clipping(g):
+    """Catches swapped clip orders: θ=10, g=0, λ'=0.1, clip 0.1: MXNet 1.x sees
+    clip(0 + 1) = 0.1, MXNet 2.0 clip(0) + 1 = 1."""
+    assert g["l2_clip_seen_mxnet1"] == pytest.approx(0.1, rel=1e-12)
+    assert g["l2_clip_seen_mxnet2"] == pytest.approx(1.0, rel=1e-12)
+
+
+def test_bert_exclusions_warmup_and_first_step(g):
+    """Catches BERT decaying biases or LayerNorm, a warmup read at the 1-based step, and a
+    wrong no-bias-correction ratio (1-β₁)/√(1-β₂) = √10."""
+    assert g["bert_shrink"] == {"dense/kernel": pytest.approx(1e-5, rel=1e-9),
+                                "dense/bias": 0.0, "LayerNorm/gamma": 0.0}
+    assert g["bert_warm_first_move"] == 0.0
+    assert g["bert_first_step_ratio"] == pytest.approx(math.sqrt(10), rel=1e-14)
+    assert g["bert_first_step_ratio_measured"] == pytest.approx(math.sqrt(10), rel=1e-12)
+    # W = 1000, T = 10000: BERT 999/1000 then 1 - 1000/10000; HF 999/1000 then 1.
+    assert g["sched_bert_last_warmup"] == pytest.approx(0.999)
+    assert g["sched_bert_first_decay"] == pytest.approx(0.9)
+    assert g["sched_hf_last_warmup"] == pytest.approx(0.999)
+    assert g["sched_hf_first_decay"] == 1.0
+
+
+def test_schedule_indexing(g):
+    """Catches a framework read at the wrong index: warmup min(1, s/10) gives η₁ = 0 at index
+    0 (torch LambdaLR, Keras, optax, BERT, HF) and 0.1 at index 1 (MXNet)."""
+    assert g["first_eta_torch_measured"] == 0.0
+    assert g["first_eta_mxnet"] == pytest.approx(0.1)
+    for framework, etas in g["first_etas"].items():
+        first_index = 1 if framework == "mxnet" else 0
+        assert etas == pytest.approx([(first_index + k) / 10 for k in range(3)]), framework
+
+
+def test_seed_blocks_match_their_presets(g):
+    """Catches a transcription or preset that differs from the seed post's code blocks."""
+    assert set(g["seed_block_max_diffs"]) == {"mxnet_adam", "mxnet_adamw", "bert"}
+    assert all(diff < 1e-12 for diff in g["seed_block_max_diffs"].values())
+
+
+def test_trajectory_groups_follow_from_the_switches(g):
+    """Catches a figure whose 'same as PyTorch' group is not the set of presets whose switches
+    and defaults equal torch.optim.Adam's at weight_decay 0 (form A, ε = 1e-8, no AMSGrad,
+    no eps_root, no decay) and a farthest preset other than BERT (no bias correction)."""
+    torch_like = sorted(
+        name for name in variants.names()
+        if (c := variants.get(name)).bias_correction == "explicit" and c.eps == 1e-8
+        and c.amsgrad == "off" and c.eps_root == 0 and c.weight_decay == 0
+    )
+    assert g["traj_same_as_torch_list"] == torch_like
+    assert g["traj_farthest"] == "bert-adamweightdecay"
+    assert all(d > 0 for n, d in g["traj_final_distance"].items() if n not in torch_like)
+
+
+def test_translations_are_exact(g):
+    """Catches a wrong per-step lr/eps/weight_decay recipe: every preset but optax's AMSGrad
+    (maximum of v̂, which torch cannot express) is reproduced to rounding."""
+    assert g["translation_untranslatable_list"] == ["optax-amsgrad"]
+    assert set(g["translation_errors"]) == set(variants.names()) - {"optax-amsgrad"}
+    assert all(err < 1e-12 for err in g["translation_errors"].values())
+
+
+def test_recipe_closed_forms(g):
+    """Catches a recipe derived with the bias corrections swapped or a missing square root."""
+    a, e, w, s, rho, beta1, beta2, t = sp.symbols("a e w s rho beta1 beta2 t", positive=True)
+    names = {"a": a, "e": e, "w": w, "s": s, "rho": rho, "beta1": beta1, "beta2": beta2, "t": t}
+    lr = sp.sympify(g["recipe_lr"], locals=names).rhs
+    wd = sp.sympify(g["recipe_wd"], locals=names).rhs
+    eps = sp.sympify(g["recipe_eps"].replace("epsilon'", "epsilon_prime"), locals=names).rhs
+    assert sp.simplify(lr - s * (1 - beta1**t) / sp.sqrt(1 - beta2**t)) == 0
+    assert sp.simplify(eps - e / sp.sqrt(1 - beta2**t)) == 0
+    assert sp.simplify(wd - rho / lr) == 0
+
+
+def _torch_run(config, grads, per_step):
+    """torch.optim.AdamW in float64 with lr/eps/weight_decay set by per_step(t) each step."""
+    theta = torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    optimizer = torch.optim.AdamW([theta], betas=config.betas)
+    history = [1.0]
+    for t, grad in enumerate(grads, start=1):
+        optimizer.param_groups[0].update(per_step(t))
+        theta.grad = torch.tensor([grad], dtype=torch.float64)
+        optimizer.step()
+        history.append(float(theta.detach()[0]))
+    return np.array(history)
+
+
+def _adamlib_run(config, grads):
+    theta = np.array([1.0])
+    state = reference.init(theta, config)
+    history = [1.0]
+    for grad in grads:
+        theta, state = reference.step(theta, np.array([grad]), state, config)
+        history.append(float(theta[0]))
+    return np.array(history)
+
+
+def test_keras_recipe_on_torch():
+    """Layer 1: torch.optim.AdamW with eps = ε̂/√(1-β₂ᵗ) reproduces Keras's Adam(weight_decay)
+    (the folded form with decoupled lr·λ decay). Catches a recipe that keeps eps constant,
+    which differs by up to 1e-2 relative at t=1 for these small gradients."""
+    config = variants.get("keras-adam", lr=1e-2, weight_decay=0.05)
+    grads = list(np.random.default_rng(7).normal(scale=1e-6, size=30))
+
+    def keras_settings(t):
+        return {"lr": 1e-2, "weight_decay": 0.05, "eps": 1e-7 / math.sqrt(1 - 0.999**t)}
+
+    def constant_eps(t):
+        return {"lr": 1e-2, "weight_decay": 0.05, "eps": 1e-7}
+
+    expected = _adamlib_run(config, grads)
+    assert np.max(np.abs(_torch_run(config, grads, keras_settings) - expected)) < 1e-14
+    assert np.max(np.abs(_torch_run(config, grads, constant_eps) - expected)) > 1e-6
+
+
+def test_hf_recipe_on_torch():
+    """Layer 1: HF's decay of the updated parameter equals torch.optim.AdamW with
+    lr' = lr(1 - lr·λ)·(folded-form scale) and weight_decay' = λ/(1 - lr·λ). Catches a recipe
+    that ignores the order of the decay (an lr²·λ error per step)."""
+    lr, lam = 0.05, 0.2
+    config = variants.get("hf-adamw", lr=lr, weight_decay=lam)
+    grads = list(np.random.default_rng(8).normal(size=30))
+
+    def hf_settings(t):
+        return {"lr": lr * (1 - lr * lam), "weight_decay": lam / (1 - lr * lam),
+                "eps": 1e-6 / math.sqrt(1 - 0.999**t)}
+
+    def old_param_settings(t):
+        return {"lr": lr, "weight_decay": lam, "eps": 1e-6 / math.sqrt(1 - 0.999**t)}
+
+    expected = _adamlib_run(config, grads)
+    assert np.max(np.abs(_torch_run(config, grads, hf_settings) - expected)) < 1e-14
+    assert np.max(np.abs(_torch_run(config, grads, old_param_settings) - expected)) > 1e-5
+
+
+def test_exercises(g):
+    """Catches wrong exercise solutions: t* = ⌈ln(3/4)/ln β₂⌉; torch weight_decay = λ/α;
+    the peak of (1-β₁ᵗ)/√(1-β₂ᵗ) over the integers (found here from the real-valued critical
+    point of its logarithm, then the neighbouring integers)."""
+    assert g["ex_keras_eps_steps"] == math.ceil(math.log(0.75) / math.log(0.999))
+    assert g["ex_torch_wd"] == pytest.approx(1e-4 / 1e-3)
+    assert g["ex_paper_diff"] < 1e-12
+    t = sp.symbols("t", positive=True)
+    log_ratio = sp.log(1 - B1**t) - sp.log(1 - B2**t) / 2
+    critical = float(sp.nsolve(sp.diff(log_ratio, t), t, 10))
+    candidates = [math.floor(critical), math.ceil(critical)]
+    best = max(candidates, key=lambda k: float((1 - B1**k) / sp.sqrt(1 - B2**k)))
+    assert g["ex_bert_peak_step"] == best
+    assert g["ex_bert_peak_ratio"] == pytest.approx(float((1 - B1**best) / sp.sqrt(1 - B2**best)),
+                                                    rel=1e-12)
+    assert g["ex_bert_peak_measured"] == pytest.approx(g["ex_bert_peak_ratio"], rel=1e-10)
