@@ -1,0 +1,158 @@
+"""The numbers of chapters/errata.md against closed forms worked out here.
+
+Each erratum's check is recomputed from the algebra written in the test's docstring, with exact
+rationals in SymPy or plain arithmetic; the chapter's own cells are not reused.
+"""
+
+import math
+
+import pytest
+import sympy as sp
+
+from tests.notebooks import glued
+
+B1, B2 = sp.Rational(9, 10), sp.Rational(999, 1000)
+
+
+@pytest.fixture(scope="module")
+def g():
+    return glued("errata")
+
+
+def test_second_moment_is_not_the_variance(g):
+    """Catches 'G_t estimates the variance': for gradients of mean 1 and standard deviation
+    0.1, E[Ĝ_t] = μ² + σ² = 1.01, while the variance is 0.01."""
+    mu, sigma = sp.symbols("mu sigma", positive=True)
+    closed = sp.sympify(g["variance_closed_form"], locals={"mu": mu, "sigma": sigma})
+    assert sp.simplify(closed - (mu**2 + sigma**2)) == 0
+    assert g["variance_expected_G_hat"] == pytest.approx(1.01, rel=1e-12)
+    # An EMA with β₂ = 0.999 averages about 1000 gradients: 1% sampling error is generous.
+    assert g["variance_measured_G_hat"] == pytest.approx(1.01, rel=1e-2)
+    assert g["variance_sample"] == pytest.approx(0.01, rel=5e-2)
+
+
+def test_eps_inside_versus_outside(g):
+    """Catches the two placements confused: g = ε = 1e-8, α = 1, t = 1 (m̂ = g, √v̂ = g):
+    outside -g/(g + ε) = -1/2, inside -g/√(g² + ε)."""
+    grad = eps = sp.Rational(1, 10**8)
+    outside, inside = -grad / (grad + eps), -grad / sp.sqrt(grad**2 + eps)
+    assert g["eps_outside_step"] == pytest.approx(float(outside), rel=1e-14)
+    assert g["eps_inside_step"] == pytest.approx(float(inside), rel=1e-14)
+    assert g["eps_outside_adamlib"] == pytest.approx(float(outside), rel=1e-12)
+    assert g["eps_inside_adamlib"] == pytest.approx(float(inside), rel=1e-12)
+    assert g["eps_inside_ratio"] == pytest.approx(float(outside / inside), rel=1e-12)
+
+
+def test_second_line_of_the_derivation(g):
+    """Catches a 'corrected' second line that still differs from the first at ε = 0, or a
+    printed line whose failure of scale invariance is misreported (it scales by 1/k)."""
+    assert g["second_line_corrected_gap"] == "0"
+    k = sp.symbols("k", positive=True)
+    assert sp.simplify(sp.sympify(g["second_line_printed_scaling_str"], locals={"k": k}) - 1 / k) == 0
+
+
+def test_third_line_changes_eps(g):
+    """Catches the claim that line 3 equals line 1: at t = 1, g = 1e-4, ε = 1e-8, α = 1,
+    line 1 = -g/√(g² + ε) and line 3 = -√(1-β₂)·g/√((1-β₂)g² + ε)."""
+    grad, eps = sp.Rational(1, 10**4), sp.Rational(1, 10**8)
+    line1 = -grad / sp.sqrt(grad**2 + eps)
+    line3 = -sp.sqrt(1 - B2) * grad / sp.sqrt((1 - B2) * grad**2 + eps)
+    assert g["third_line_rescaled_gap"] == "0"
+    assert g["third_line_line1"] == pytest.approx(float(line1), rel=1e-14)
+    assert g["third_line_line3"] == pytest.approx(float(line3), rel=1e-14)
+    assert g["third_line_ratio"] == pytest.approx(float(line1 / line3), rel=1e-14)
+
+
+def test_beta1_typo_in_the_recurrence(g):
+    """Catches a wrong unrolled factor: with coefficient (1-β₁) the EMA of a constant 1 tends
+    to (1-β₁)/(1-β₂) = 100, with (1-β₂) to 1 (factor 1-β₂ᵗ)."""
+    beta1, beta2, t = sp.symbols("beta1 beta2 t", positive=True)
+    names = {"beta1": beta1, "beta2": beta2, "t": t}
+    assert sp.simplify(sp.sympify(g["typo_correct_factor"], locals=names) - (1 - beta2**t)) == 0
+    wrong = sp.sympify(g["typo_wrong_factor"], locals=names)
+    assert sp.simplify(wrong - (1 - beta1) * (1 - beta2**t) / (1 - beta2)) == 0
+    assert g["typo_steady_state"] == pytest.approx(float((1 - B1) / (1 - B2)), rel=1e-14)
+    assert g["typo_iterated"] == pytest.approx(float((1 - B1) / (1 - B2)), rel=1e-6)
+
+
+def test_early_steps_without_bias_correction(g):
+    """Catches 'the moments are large': M₁ = (1-β₁)g₁, G₁ = (1-β₂)g₁², and the uncorrected
+    first step is (1-β₁)/√(1-β₂) = √10 times the corrected one."""
+    assert g["early_m_ratio"] == pytest.approx(0.1, rel=1e-12)
+    assert g["early_v_ratio"] == pytest.approx(0.001, rel=1e-12)
+    assert g["early_step_ratio"] == pytest.approx(math.sqrt(10), rel=1e-14)
+    assert g["early_step_ratio_measured"] == pytest.approx(math.sqrt(10), rel=1e-12)
+
+
+def test_coupling_of_decay_and_learning_rate(g):
+    """Catches an L2 shrink that depends on λ' (Adam normalises it to ≈ α: with θ = 1 the L2
+    gradient λ' gives a first step α·λ'/(λ' + ε)), a paper AdamW shrink that depends on α (it
+    is λ) and a PyTorch AdamW shrink that does not (it is αλ)."""
+    eps = 1e-8
+    for lr_key, lr in (("0.001", 1e-3), ("0.01", 1e-2)):
+        row = g["coupling"][lr_key]
+        for lam_l2, key in ((1e-4, "Adam + L2, λ'=1e-4"), (1e-1, "Adam + L2, λ'=1e-1")):
+            assert row[key] == pytest.approx(lr * lam_l2 / (lam_l2 + eps), rel=1e-10)
+        assert row["paper AdamW, λ=1e-2"] == pytest.approx(1e-2, rel=1e-12)
+        assert row["PyTorch AdamW, λ=1e-2"] == pytest.approx(lr * 1e-2, rel=1e-9)
+    assert g["coupling_torch_large_lr"] == pytest.approx(10 * g["coupling_torch_small_lr"])
+
+
+def test_mxnet_adamw_decay_multiplier(g):
+    """Catches the seed's AdamW block read as decaying by αλ or λ: its shrink divided by αλ is
+    √(1-β₂ᵗ)/(1-β₁ᵗ) at t = 1, 10, 100, 1000."""
+    for t in (1, 10, 100, 1000):
+        expected = float(sp.sqrt(1 - B2**t) / (1 - B1**t))
+        assert g[f"mxnet_adamw_ratio_{t}"] == pytest.approx(expected, rel=1e-8)
+        assert g["mxnet_adamw_ratio"][t] == g[f"mxnet_adamw_ratio_{t}"]
+
+
+def test_bert_omissions(g):
+    """Catches BERT exclusions that decay biases/LayerNorm, a warmup whose first lr is not 0,
+    clipping that does not keep the direction ((3,4)/5), and a wrong peak of
+    (1-β₁ᵗ)/√(1-β₂ᵗ)."""
+    expected_decay = {"bert/encoder/layer_0/output/dense/kernel": True,
+                      "bert/encoder/layer_0/output/dense/bias": False,
+                      "bert/encoder/layer_0/output/LayerNorm/beta": False,
+                      "bert/pooler/dense/kernel": True}
+    assert g["bert_decayed"] == expected_decay
+    assert g["bert_decayed_adamlib"] == expected_decay
+    assert g["bert_first_lr"] == 0.0
+    assert g["bert_global_clip"] == pytest.approx([0.6, 0.8])
+    assert g["bert_elementwise_clip"] == [1.0, 1.0]
+    assert g["bert_ratio_first"] == pytest.approx(math.sqrt(10), rel=1e-12)
+    ratios = {t: float((1 - B1**t) / sp.sqrt(1 - B2**t)) for t in range(5, 25)}
+    peak = max(ratios, key=ratios.get)
+    assert g["bert_ratio_peak_step"] == peak
+    assert g["bert_ratio_peak"] == pytest.approx(ratios[peak], rel=1e-12)
+
+
+def test_confirmed_claims(g):
+    """Catches a failed SGD equivalence check, or a bias-correction factor whose minimum is
+    misplaced: √(1-β₂ᵗ)/(1-β₁ᵗ) is smallest at the integer next to the root of its log's
+    derivative."""
+    assert g["confirmed_sgd_equivalent"] is True
+    t = sp.symbols("t", positive=True)
+    log_factor = sp.log(1 - B2**t) / 2 - sp.log(1 - B1**t)
+    critical = float(sp.nsolve(sp.diff(log_factor, t), t, 10))
+    candidates = {k: float(sp.sqrt(1 - B2**k) / (1 - B1**k))
+                  for k in (math.floor(critical), math.ceil(critical))}
+    lowest = min(candidates, key=candidates.get)
+    assert g["confirmed_factor_min_step"] == lowest
+    assert g["confirmed_factor_min"] == pytest.approx(candidates[lowest], rel=1e-12)
+    assert g["confirmed_factor_first"] == pytest.approx(math.sqrt(0.001) / 0.1, rel=1e-12)
+    assert g["confirmed_factor_last"] == pytest.approx(
+        math.sqrt(1 - 0.999**10000) / (1 - 0.9**10000), rel=1e-12)
+
+
+def test_exercises(g):
+    """Catches wrong exercise solutions: ε' = √ε; the inside excess at Ĝ = 1 is √(1+ε) - 1;
+    the typo multiplies the denominator by √((1-β₁)/(1-β₂)) = 10; the wd that gives the paper's
+    decay at t = 1 is λ(1-β₁)/(α√(1-β₂))."""
+    assert g["ex_eps_prime"] == pytest.approx(1e-4, rel=1e-14)
+    assert g["ex_inside_excess"] == pytest.approx(float(sp.sqrt(1 + sp.Rational(1, 10**8)) - 1),
+                                                  rel=1e-6)
+    assert g["ex_typo_factor"] == pytest.approx(10.0, rel=1e-14)
+    assert g["ex_typo_displacement_ratio"] == pytest.approx(10.0, rel=1e-12)
+    assert g["ex_wd_first"] == pytest.approx(1e-4 * 0.1 / (1e-3 * math.sqrt(0.001)), rel=1e-12)
+    assert g["ex_block_vs_paper"] < 1e-15
