@@ -173,6 +173,13 @@ def test_translations_are_exact(g):
     assert all(err < 1e-12 for err in g["translation_errors"].values())
 
 
+def test_adamlib_optim_reproduces_every_preset(g):
+    """Catches an adamlib.optim preset (optax's AMSGrad included) that drifts from the
+    reference step on the chapter's run."""
+    assert set(g["optim_errors"]) == set(variants.names())
+    assert all(err < 1e-12 for err in g["optim_errors"].values())
+
+
 def test_recipe_closed_forms(g):
     """Catches a recipe derived with the bias corrections swapped or a missing square root."""
     a, e, w, s, rho, beta1, beta2, t = sp.symbols("a e w s rho beta1 beta2 t", positive=True)
