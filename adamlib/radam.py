@@ -148,8 +148,13 @@ def step(params: Params, grads: Params, state: dict, config: RAdamConfig) -> tup
             {"step": t, "m": _rebuild(params, new_m), "v": _rebuild(params, new_v)})
 
 
-def update_array(p, g, m, v, t: int, config: RAdamConfig):
-    """One RAdam step of one array: θ_{t-1}, g_t, m_{t-1}, v_{t-1} -> θ_t, m_t, v_t."""
+def update_array(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int,
+                 config: RAdamConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One RAdam step of one array: θ_{t-1}, g_t, m_{t-1}, v_{t-1} -> θ_t, m_t, v_t.
+
+    Implements alg-fail-radam; the rectified branch is eq-fail-radam-update. Inputs are trusted:
+    :func:`step` has checked them.
+    """
     beta1, beta2 = config.betas
     lr, wd = config.lr, config.weight_decay
     if config.maximize:
