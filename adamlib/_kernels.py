@@ -94,9 +94,7 @@ def fused_call(config: AdamConfig, scalars: StepScalars) -> FusedCall | None:
             lr = lr * (1 - scalars.decay_rate)
         if lr == 0:
             return None
-        # λ itself when the kernel's lr·λ is already the rate (PyTorch): bitwise torch's step.
-        weight_decay = (scalars.weight_decay if scalars.decay_rate == lr * scalars.weight_decay
-                        else scalars.decay_rate / lr)
+        weight_decay = scalars.decay_rate / lr
     maximize = config.maximize
     if _preprocesses_gradient(config):
         # The kernel gets the gradient the moments see (sign and L2 term included).
