@@ -119,6 +119,18 @@ def test_two_dimensional_hyperparameter_is_refused():
         AdamConfig(lr=np.full((2, 2), 0.1))
 
 
+ALLOWED_SWITCH_VALUES = {
+    # As documented in AdamConfig's docstring (the specification), written out here.
+    "bias_correction": ("explicit", "folded", "none"),
+    "weight_decay_kind": ("l2", "decoupled"),
+    "decay_multiplier": ("lr", "bias_corrected_lr", "schedule"),
+    "decay_applies_to": ("old_param", "updated_param"),
+    "amsgrad": ("off", "max_v", "max_vhat"),
+    "l2_clip_order": ("clip_then_l2", "l2_then_clip"),
+    "nonfinite_grad": ("raise", "skip"),
+}
+
+
 @pytest.mark.parametrize("field, value", [
     ("bias_correction", "Explicit"), ("bias_correction", "ε-hat"),
     ("weight_decay_kind", "adamw"), ("decay_multiplier", "eta"),
@@ -126,19 +138,21 @@ def test_two_dimensional_hyperparameter_is_refused():
     ("nonfinite_grad", "ignore"),
 ])
 def test_unknown_switch_value_lists_the_allowed_ones(field, value):
-    """Catches an unknown switch value silently treated as some default branch."""
+    """Catches an unknown switch value silently treated as some default branch, and an error
+    that does not list the values that are allowed."""
     with pytest.raises(AdamConfigError) as raised:
         AdamConfig(**{field: value})
     message = str(raised.value)
     assert f"{field}={value!r}" in message
-    from adamlib import config as config_module
-    allowed = {"bias_correction": config_module.BIAS_CORRECTION,
-               "weight_decay_kind": config_module.WEIGHT_DECAY_KIND,
-               "decay_multiplier": config_module.DECAY_MULTIPLIER,
-               "decay_applies_to": config_module.DECAY_APPLIES_TO,
-               "amsgrad": config_module.AMSGRAD, "l2_clip_order": config_module.L2_CLIP_ORDER,
-               "nonfinite_grad": config_module.NONFINITE_GRAD}[field]
-    assert all(repr(choice) in message for choice in allowed)
+    assert all(repr(choice) in message for choice in ALLOWED_SWITCH_VALUES[field])
+
+
+@pytest.mark.parametrize("field", sorted(ALLOWED_SWITCH_VALUES))
+def test_every_documented_switch_value_is_accepted(field):
+    """Catches a documented switch value refused (or dropped from the allowed set)."""
+    for choice in ALLOWED_SWITCH_VALUES[field]:
+        extra = {"bias_correction": "explicit"} if choice == "max_vhat" else {}
+        assert getattr(AdamConfig(**{field: choice, **extra}), field) == choice
 
 
 def test_boolean_amsgrad_is_refused_on_a_bare_config():

@@ -14,8 +14,10 @@ those switches moves adamlib's trajectory a thousand times further than the tole
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -557,6 +559,14 @@ def test_amsgrad_true_is_refused_where_the_source_has_none(name):
     """Catches a preset that silently invents AMSGrad for an implementation without it."""
     with pytest.raises(AdamConfigError, match=f"amsgrad=True is not allowed for '{name}'"):
         variants.get(name, amsgrad=True)
+
+
+def test_transcriptions_do_not_use_adamlib():
+    """Catches a transcription that imports adamlib, which would make the comparison circular
+    (adamlib checked against itself)."""
+    package = Path(__file__).parent / "transcriptions"
+    for module in package.glob("*.py"):
+        assert not re.search(r"^\s*(from|import)\s+adamlib", module.read_text(), re.M), module.name
 
 
 def test_every_preset_is_checked_against_a_transcription():
