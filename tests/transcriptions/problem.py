@@ -1,8 +1,8 @@
 """A seeded noisy quadratic whose gradients both sides of every comparison consume.
 
 The gradient depends on the current parameters, so a difference between two implementations
-feeds back into later gradients instead of washing out; its curvatures and noise scales span
-three decades per coordinate, so that element-wise clipping cuts some coordinates and not
+feeds back into later gradients instead of washing out; curvatures span two decades and noise
+scales three across coordinates, so that element-wise clipping cuts some coordinates and not
 others, and L2 terms and data gradients are of comparable size for some coordinates.
 """
 
