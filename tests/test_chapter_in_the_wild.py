@@ -253,6 +253,30 @@ def test_hf_recipe_on_torch():
     assert np.max(np.abs(_torch_run(config, grads, old_param_settings) - expected)) > 1e-5
 
 
+@pytest.mark.parametrize("name, settings", [
+    ("mxnet2-adamw", lambda t: {"lr": 0.01, "eps": 1e-6 / math.sqrt(1 - 0.999**t),
+                                "weight_decay": 0.05 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t)}),
+    ("bert-adamweightdecay", lambda t: {"lr": 0.01 * (1 - 0.9**t) / math.sqrt(1 - 0.999**t),
+                                        "eps": 1e-6 / math.sqrt(1 - 0.999**t),
+                                        "weight_decay": 0.05 * math.sqrt(1 - 0.999**t)
+                                        / (1 - 0.9**t)}),
+    ("paper-adamw", lambda t: {"lr": 0.01, "eps": 1e-8, "weight_decay": 0.05 / 0.01}),
+])
+def test_recipe_table_rows_on_torch(name, settings):
+    """Layer 1: the chapter's recipe table for MXNet 2's AdamW, BERT and the AdamW paper, typed
+    here from the table, reproduces the preset on torch.optim.AdamW; the same run with plain
+    AdamW(lr, weight_decay=λ) does not (catches a table row that only looks right)."""
+    config = variants.get(name, lr=0.01, weight_decay=0.05)
+    grads = list(np.random.default_rng(9).normal(size=30))
+    expected = _adamlib_run(config, grads)
+    assert np.max(np.abs(_torch_run(config, grads, settings) - expected)) < 1e-13
+
+    def plain(t):
+        return {"lr": 0.01, "eps": config.eps, "weight_decay": 0.05}
+
+    assert np.max(np.abs(_torch_run(config, grads, plain) - expected)) > 1e-6
+
+
 def test_exercises(g):
     """Catches wrong exercise solutions: t* = ⌈ln(3/4)/ln β₂⌉; torch weight_decay = λ/α;
     the peak of (1-β₁ᵗ)/√(1-β₂ᵗ) over the integers (found here from the real-valued critical
