@@ -1,0 +1,250 @@
+"""Chapter "AdamW": its glued values against closed forms derived here, against the numbers of
+shared/reference/papers.md, and against single-configuration reruns of its vectorised sweep.
+
+Expected values never come from the chapter's code: schedules, products and sums are recomputed
+here from their definitions, and sweep cells are retrained one configuration at a time (the
+chapter trains all of them as one grid).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from adamlib import AdamConfig, models
+from tests.notebooks import glued
+
+ALPHA, LAM = sp.symbols("alpha lambda", positive=True)
+BETA1, BETA2 = sp.symbols("beta1 beta2", positive=True)
+T = sp.Symbol("t", integer=True, positive=True)
+BETAS = (0.9, 0.999)
+
+
+@pytest.fixture(scope="module")
+def g() -> dict:
+    return glued("adamw")
+
+
+def _cosine(step: int, total: int) -> float:
+    """The chapter's schedule as stated in its text: η_1 = 1, decaying to near 0 at t = T."""
+    return 0.5 * (1 + math.cos(math.pi * (step - 1) / total))
+
+
+def _bias_factor(step) -> np.ndarray:
+    """c_t = √(1 - β₂ᵗ)/(1 - β₁ᵗ) for the default betas."""
+    step = np.asarray(step, dtype=float)
+    return np.sqrt(1 - BETAS[1] ** step) / (1 - BETAS[0] ** step)
+
+
+# -- the algorithm --------------------------------------------------------------------------------
+
+def test_paper_defaults_and_first_step(g):
+    """Catches a box with the wrong defaults, a preset that drifted from Algorithm 2, and a first
+    step or zero-gradient decay in which adamlib and eq-adamw-update disagree (e.g. λ multiplied
+    by α as well)."""
+    assert (g["adamw_paper_beta1"], g["adamw_paper_beta2"]) == BETAS
+    assert g["adamw_preset_matches_paper"] is True
+    assert g["adamw_first_step_difference"] < 1e-15
+    lam, steps = g["adamw_check_lam"], 10
+    product = np.prod([1 - _cosine(k, steps) * lam for k in range(1, steps + 1)])
+    assert g["adamw_zero_gradient_factor"] == pytest.approx(product, rel=1e-14)
+    assert g["adamw_zero_gradient_difference"] < 1e-15
+
+
+# -- conventions ----------------------------------------------------------------------------------
+
+def test_conversions_between_conventions(g):
+    """Catches a wrong conversion: λ_lr must be λ/α and λ_bc must be λ/(α c_t)."""
+    c_t = sp.sqrt(1 - BETA2**T) / (1 - BETA1**T)
+    assert sp.simplify(sp.sympify(g["adamw_to_lr_srepr"]) - LAM / ALPHA) == 0
+    assert sp.simplify(sp.sympify(g["adamw_to_bc_srepr"]) - LAM / (ALPHA * c_t)) == 0
+    assert g["adamw_torch_default_wd"] == 0.01
+    assert g["adamw_torch_default_as_paper"] == pytest.approx(1e-5)
+
+
+def test_bias_correction_factor_values(g):
+    """Catches wrong c_t values, a wrong minimum or its step (found here by brute force), and a
+    wrong limit; the t = 1, 10, 100, 1000 values are those of adam-variants.md §10 item 4."""
+    for step in (1, 10, 100, 1000):
+        assert g[f"adamw_c_{step}"] == pytest.approx(float(_bias_factor(step)), rel=1e-12)
+    assert [round(g[f"adamw_c_{s}"], 3) for s in (1, 10, 100, 1000)] == [0.316, 0.153, 0.309, 0.795]
+    steps = np.arange(1, 20001)
+    values = _bias_factor(steps)
+    assert g["adamw_c_argmin"] == int(steps[values.argmin()])
+    assert g["adamw_c_min"] == pytest.approx(values.min(), rel=1e-12)
+    assert g["adamw_c_limit"] == 1
+
+
+def test_three_conventions_on_a_zero_gradient(g):
+    """Catches a run in which the paper's and PyTorch's conventions (λ and λ/α) do not coincide,
+    or in which either convention does not end at its product formula."""
+    alpha, lam, steps = g["adamw_conv_alpha"], g["adamw_conv_lam"], g["adamw_conv_steps"]
+    etas = np.array([_cosine(k, steps) for k in range(1, steps + 1)])
+    paper = np.prod(1 - etas * lam)
+    bias_corrected = np.prod(1 - etas * _bias_factor(np.arange(1, steps + 1)) * alpha * lam / alpha)
+    final = g["adamw_conv_final"]
+    assert final["schedule"] == pytest.approx(paper, rel=1e-12)
+    assert final["lr"] == pytest.approx(paper, rel=1e-12)
+    assert final["bias_corrected_lr"] == pytest.approx(bias_corrected, rel=1e-12)
+    assert g["adamw_conv_lr_difference"] < 1e-14
+    assert g["adamw_conv_bc_ratio"] == pytest.approx(bias_corrected / paper, rel=1e-12)
+
+
+def test_normalised_weight_decay(g):
+    """Catches a wrong normalisation formula (λ_norm·√(b/(BT))) against the numbers in
+    papers.md §3.3, a wrong PyTorch conversion, or a wrong total decay λ·BT/b."""
+    assert g["adamw_normalised_T100"] == pytest.approx(2.5298221e-4, rel=1e-7)
+    assert g["adamw_normalised_T1800"] == pytest.approx(5.9628e-5, rel=1e-4)
+    assert g["adamw_normalised_T100_half"] == pytest.approx(1.2649e-4, rel=1e-4)
+    assert g["adamw_normalised_T100_torch"] == pytest.approx(2.5298221e-4 / 1e-3, rel=1e-7)
+    assert g["adamw_normalised_steps"] == pytest.approx(50_000 * 100 / 128)
+    lam_norm, b, n, epochs = sp.symbols("lambda_norm b B T", positive=True)
+    total = sp.sympify(g["adamw_normalised_total_srepr"])
+    assert sp.simplify(total - lam_norm * sp.sqrt(b / (n * epochs)) * n * epochs / b) == 0
+
+
+# -- the sweep ------------------------------------------------------------------------------------
+
+def _teacher_data():
+    """The chapter's data, regenerated from its stated recipe (checked by its checksum)."""
+    rng = np.random.default_rng(0)
+    teacher_in = rng.standard_normal((16, 4)) / 4.0
+    teacher_out = rng.standard_normal((4, 1))
+
+    def draw(n):
+        inputs = rng.standard_normal((n, 16))
+        return inputs, np.tanh(inputs @ teacher_in) @ teacher_out
+
+    x_train, clean = draw(64)
+    y_train = clean + 0.5 * rng.standard_normal(clean.shape)
+    x_test, y_test = draw(2000)
+    return x_train, y_train, x_test, y_test
+
+
+def _train_one(lr, decay, seed, **switches):
+    """Test MSE of one configuration trained on its own (grid of size 1)."""
+    x_train, y_train, x_test, y_test = _teacher_data()
+    steps = 200
+    config = AdamConfig(lr=lr, weight_decay=decay,
+                        schedule_multiplier=lambda step: _cosine(step, steps), **switches)
+    params = models.mlp_init((16, 32, 1), 1, seed)
+    history = models.train(params, config, (x_train, y_train), steps=steps, batch_size=32, seed=0,
+                           loss="mse")
+    return float(models.mlp_loss(history.params, x_test, y_test, loss="mse")[0])
+
+
+def test_sweep_data_and_shapes(g):
+    """Catches a chapter whose data recipe changed without its text (the checksum of the data
+    regenerated here must match) and a grid of the wrong shape or with diverged runs."""
+    x_train, y_train, x_test, y_test = _teacher_data()
+    assert g["adamw_exp_data_checksum"] == pytest.approx(float(y_train.sum() + y_test.sum()),
+                                                          rel=1e-12)
+    assert np.shape(g["adamw_exp_l2_mse"]) == (6, 7, 3)
+    assert np.shape(g["adamw_exp_adamw_mse"]) == (6, 6, 3)
+    assert g["adamw_exp_diverged"] == 0
+    assert g["adamw_exp_n_params"] == 16 * 32 + 32 + 32 * 1 + 1
+
+
+@pytest.mark.parametrize(("method", "row", "column", "seed"), [
+    ("l2", 5, 4, 0),       # the L2 best cell (λ' = 0.1 is column 4: column 0 is λ' = 0)
+    ("l2", 2, 0, 2),       # a no-decay cell
+    ("adamw", 3, 3, 1),
+])
+def test_sweep_cells_match_single_runs(g, method, row, column, seed):
+    """Catches a vectorised sweep whose grid members are mixed up (a hyperparameter paired with
+    the wrong parameters or seed, a reshape in the wrong order): one configuration retrained on
+    its own must give the glued value."""
+    lr = g["adamw_exp_learning_rates"][row]
+    if method == "l2":
+        decay = g["adamw_exp_l2_coefficients"][column]
+        expected = _train_one(lr, decay, seed, weight_decay_kind="l2")
+        glued_value = g["adamw_exp_l2_mse"][row][column][seed]
+    else:
+        decay = g["adamw_exp_decays"][column]
+        expected = _train_one(lr, decay, seed, weight_decay_kind="decoupled",
+                              decay_multiplier="schedule")
+        glued_value = g["adamw_exp_adamw_mse"][row][column][seed]
+    assert glued_value == pytest.approx(expected, rel=1e-8)
+
+
+def test_paper_cell_equals_pytorch_convention_run(g):
+    """Catches a sheared PyTorch-units panel that is not the same runs: AdamW in PyTorch's
+    convention with λ/α must reproduce the paper-convention cell (prop-adamw-conventions)."""
+    row, column, seed = 4, 4, 0
+    lr, decay = g["adamw_exp_learning_rates"][row], g["adamw_exp_decays"][column]
+    torch_convention = _train_one(lr, decay / lr, seed, weight_decay_kind="decoupled",
+                                  decay_multiplier="lr")
+    assert g["adamw_exp_adamw_mse"][row][column][seed] == pytest.approx(torch_convention, rel=1e-8)
+
+
+def test_sweep_summary_supports_the_text(g):
+    """Catches summary numbers that do not follow from the glued grid, and prose claims the grid
+    does not support: that decay helps by more than the seed spread, that the two best cells
+    differ by less than it, and the three slopes (flat, diagonal, flat)."""
+    learning_rates = np.array(g["adamw_exp_learning_rates"])
+    l2 = np.array(g["adamw_exp_l2_mse"]).mean(axis=-1)
+    adamw = np.array(g["adamw_exp_adamw_mse"]).mean(axis=-1)
+    l2_coefficients = np.array(g["adamw_exp_l2_coefficients"])[1:]
+    decays = np.array(g["adamw_exp_decays"])
+    no_decay, l2 = l2[:, 0], l2[:, 1:]
+    assert g["adamw_exp_no_decay_best"] == pytest.approx(no_decay.min())
+    assert g["adamw_exp_l2_best"] == pytest.approx(l2.min())
+    assert g["adamw_exp_adamw_best"] == pytest.approx(adamw.min())
+
+    best_l2 = l2_coefficients[l2.argmin(axis=1)]
+    best_paper = decays[adamw.argmin(axis=1)]
+    np.testing.assert_allclose(g["adamw_exp_best_l2_per_lr"], best_l2)
+    np.testing.assert_allclose(g["adamw_exp_best_paper_per_lr"], best_paper)
+    np.testing.assert_allclose(g["adamw_exp_best_torch_per_lr"], best_paper / learning_rates,
+                               rtol=1e-9)
+    rows = slice(1, None)
+    for key, best in (("l2", best_l2), ("paper", best_paper), ("torch", best_paper / learning_rates)):
+        slope = np.polyfit(np.log10(learning_rates[rows]), np.log10(best[rows]), 1)[0]
+        assert g[f"adamw_exp_slope_{key}"] == pytest.approx(slope, abs=1e-6)
+    assert abs(g["adamw_exp_slope_l2"]) < 0.25
+    assert abs(g["adamw_exp_slope_torch"]) < 0.25
+    assert g["adamw_exp_slope_paper"] > 0.75
+
+    spread = g["adamw_exp_seed_spread"]
+    assert no_decay.min() - max(l2.min(), adamw.min()) > spread
+    assert abs(l2.min() - adamw.min()) < spread
+    assert g["adamw_exp_no_decay_train_smallest_lr"] > 5 * g["adamw_exp_no_decay_train_others_max"]
+
+
+def test_stationary_point(g):
+    """Catches a wrong AdamW stationarity condition: α·u + λθ = 0 gives u = -λθ/α."""
+    theta = sp.Symbol("theta")
+    direction = sp.sympify(g["adamw_stationary_paper_srepr"])
+    assert sp.simplify(direction + LAM * theta / ALPHA) == 0
+
+
+# -- exercises ------------------------------------------------------------------------------------
+
+def test_exercise_conversion(g):
+    """Catches a wrong PyTorch weight_decay for a paper λ (λ/α) or runs that do not coincide."""
+    assert g["adamw_ex_convert_weight_decay"] == pytest.approx(g["adamw_ex_convert_lam"] / 1e-3)
+    assert g["adamw_ex_convert_difference"] < 1e-12
+
+
+def test_exercise_mxnet_deficit(g):
+    """Catches a wrong step from which c_t stays within 1 % of one, a wrong deficit Σ(1 - c_t),
+    or a wrong integral estimate 2(1 - ln 2)/(-ln β₂)."""
+    steps = np.arange(1, 400_001)
+    values = _bias_factor(steps)
+    assert g["adamw_ex_mxnet_within"] == int(steps[np.nonzero(values < 0.99)[0][-1]] + 1)
+    assert g["adamw_ex_mxnet_missing"] == pytest.approx(float(np.sum(1 - values)), rel=1e-9)
+    assert g["adamw_ex_mxnet_integral"] == pytest.approx(2 * (1 - math.log(2)) / -math.log(BETAS[1]),
+                                                         rel=1e-12)
+
+
+def test_exercise_decay_of_updated_parameter(g):
+    """Catches a wrong closed form of the old- vs updated-parameter gap (d·s_t) or a measured gap
+    that disagrees with it (at t = 1 the adaptive step is α·sign(g) up to ε)."""
+    d, s_t = sp.symbols("d s_t", real=True)
+    assert sp.sympify(g["adamw_ex_updated_gap_srepr"]) == d * s_t
+    alpha, lam = 1e-2, 0.1
+    assert g["adamw_ex_updated_predicted"] == pytest.approx(alpha * lam * alpha)
+    assert g["adamw_ex_updated_measured"] == pytest.approx(g["adamw_ex_updated_predicted"], rel=1e-6)
