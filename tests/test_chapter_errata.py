@@ -84,6 +84,14 @@ def test_early_steps_without_bias_correction(g):
     assert g["early_step_ratio_measured"] == pytest.approx(math.sqrt(10), rel=1e-12)
 
 
+def test_penalty_term(g):
+    """Catches a wrong gradient of the L2 penalty (e.g. λ'θ/2 or λ'θ²): d/dθ (λ'/2)θ² = λ'θ."""
+    theta, lam = sp.symbols("theta lambda_prime")
+    extra = sp.sympify(g["penalty_extra_term_str"].replace("lambda'", "lambda_prime"),
+                       locals={"theta": theta, "lambda_prime": lam})
+    assert sp.simplify(extra - lam * theta) == 0
+
+
 def test_coupling_of_decay_and_learning_rate(g):
     """Catches an L2 shrink that depends on λ' (Adam normalises it to ≈ α: with θ = 1 the L2
     gradient λ' gives a first step α·λ'/(λ' + ε)), a paper AdamW shrink that depends on α (it
