@@ -162,8 +162,8 @@ def test_proposition_2_example_matches_a_transcription(g):
 
 def test_zero_loss_trajectory_ignores_penalty_strength(g):
     """Catches a zero-loss run with ε ≠ 0 or a wrong preset (the two penalties would then give
-    different paths), a first step other than -α·sign(θ_0), and an AdamW factor other than
-    (1 - αλ)^T."""
+    different paths), a first step other than -α·sign(θ_0), an AdamW factor other than
+    (1 - αλ)^T, and a wrong step count for the L2 run's approach to zero."""
     assert g["l2wd_zero_loss_max_difference"] < 1e-12
     np.testing.assert_allclose(g["l2wd_zero_loss_first_steps_over_alpha"], [-1.0, 1.0, -1.0],
                                rtol=1e-12)
@@ -171,6 +171,15 @@ def test_zero_loss_trajectory_ignores_penalty_strength(g):
     np.testing.assert_allclose(g["l2wd_zero_loss_adamw_factors"], (1 - alpha * lam) ** steps,
                                rtol=1e-12)
     assert g["l2wd_zero_loss_adamw_factor"] == pytest.approx(0.606379, abs=5e-7)
+
+    # The step at which the L2 run is first below 1 % of θ_0, rerun with the transcription.
+    theta0 = np.array([1.0, -0.5, 0.25])
+    l2_path = _adam_transcription(theta0, lambda theta, _t: np.zeros_like(theta), alpha, steps,
+                                  l2=1e-4, eps=0.0)
+    one_percent = int(np.argmax(np.abs(l2_path[:, 0]) < 0.01))
+    assert g["l2wd_zero_loss_l2_one_percent_step"] == one_percent
+    assert g["l2wd_zero_loss_adamw_at_that_step"] == pytest.approx((1 - alpha * lam) ** one_percent,
+                                                                   rel=1e-12)
 
 
 # -- decay against gradient scale -----------------------------------------------------------------
