@@ -16,6 +16,8 @@ PYTHON      := $(VENV)/bin/python
 VENV_STAMP  := $(VENV)/.stamp
 PORT        ?= 8000
 PYTEST_ARGS ?=
+# Chapters executed at once before the build (Sphinx itself executes them one at a time).
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 # Chapter notebooks are the .md pages with a kernel; the other pages are plain MyST.
 NOTEBOOKS    = $(shell grep -l '^kernelspec:' chapters/*.md 2>/dev/null)
 
@@ -30,11 +32,12 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 	touch $@
 
 # jupyter-cache keys executed notebooks on their code cells only, so the cache is emptied when
-# adamlib or the pins change (tests/execution_cache.py). Sphinx keeps its environment even when
+# adamlib or the pins change (tests/execution_cache.py); the chapters missing from it are then
+# executed $(JOBS) at a time into it (tests/notebooks.py). Sphinx keeps its environment even when
 # -W fails the build, and would not re-read (nor re-warn about) unchanged pages next time:
 # dropping the doctrees after a failure keeps the next build strict.
 book: $(VENV_STAMP)
-	$(PYTHON) -m tests.execution_cache
+	$(PYTHON) -m tests.notebooks --jobs $(JOBS)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going || { rm -rf _build/.doctrees; exit 1; }
 
 test: $(VENV_STAMP)

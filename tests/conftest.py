@@ -16,5 +16,5 @@ def pytest_terminal_summary(terminalreporter):
         return
     terminalreporter.section("chapter executions")
     for execution in EXECUTIONS.values():
-        source = "book's execution cache" if execution.from_book_cache else "executed with nbclient"
+        source = "book's execution cache" if execution.from_book_cache else "executed in this session"
         terminalreporter.write_line(f"{execution.chapter}: {execution.seconds:.1f} s ({source})")

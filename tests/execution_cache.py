@@ -64,7 +64,3 @@ def invalidate_if_stale(root: Path = ROOT) -> bool:
     (cache / FINGERPRINT_NAME).write_text(fingerprint(root) + "\n")
     return True
 
-
-if __name__ == "__main__":
-    if invalidate_if_stale():
-        print(f"execution cache emptied: new {' / '.join(CHAPTER_INPUTS)} fingerprint {fingerprint()[:12]}")

@@ -9,23 +9,32 @@ Chapter tests use `glued(chapter)` to read back every value a chapter inserted i
 
 Each chapter is executed at most once per test session. When `make book` has run and its
 execution cache is fresh for the current `adamlib` and pins (see `tests/execution_cache.py`), the
-book's executed outputs are reused; otherwise the chapter is executed here with nbclient, in
-`chapters/` and with the book's per-cell timeout, exactly as the build executes it. This module
-reads notebooks; it does not judge them (that is `tests/test_book.py`).
+book's executed outputs are reused; otherwise the chapter is executed here, in `chapters/` and
+with the book's per-cell timeout, by the same jupyter-cache executor the build uses. This module
+reads and executes notebooks; it does not judge them (that is `tests/test_book.py`).
+
+Run as a script (`make book` does), it empties the book's cache if stale, then executes the
+chapters the cache lacks, several at a time, and stores them in it as myst-nb would, so that the
+Sphinx build, which executes one chapter at a time, finds them executed.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import functools
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import jupytext
 import nbformat
 import yaml
-from nbclient import NotebookClient
+from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
+from jupyter_cache.executors.utils import single_nb_execution
 
 from tests import execution_cache
 
@@ -99,11 +108,19 @@ def read_chapter(chapter: str) -> nbformat.NotebookNode:
     return jupytext.read(CHAPTERS_DIR / f"{chapter}.md")
 
 
+def _execute(notebook: nbformat.NotebookNode) -> float:
+    """Execute in place as the build does; raise the first cell error; return the seconds taken."""
+    result = single_nb_execution(
+        notebook, cwd=str(CHAPTERS_DIR), timeout=CELL_TIMEOUT_S, allow_errors=False
+    )
+    if result.err is not None:
+        raise result.err
+    return result.time
+
+
 def _from_book_cache(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
     if not execution_cache.is_fresh():
         return None
-    from jupyter_cache import get_cache
-
     try:
         _, merged = get_cache(execution_cache.CACHE_DIR).merge_match_into_notebook(notebook)
     except KeyError:  # no cached execution of these code cells
@@ -118,16 +135,43 @@ def executed(chapter: str) -> nbformat.NotebookNode:
     notebook = read_chapter(chapter)
     cached = _from_book_cache(notebook)
     if cached is None:
-        NotebookClient(
-            notebook,
-            timeout=CELL_TIMEOUT_S,
-            allow_errors=False,
-            resources={"metadata": {"path": str(CHAPTERS_DIR)}},
-        ).execute()
+        _execute(notebook)
     else:
         notebook = cached
     EXECUTIONS[chapter] = Execution(chapter, time.perf_counter() - start, cached is not None)
     return notebook
+
+
+def _execute_chapter(chapter: str) -> tuple[nbformat.NotebookNode, float | Exception]:
+    notebook = read_chapter(chapter)
+    try:
+        return notebook, _execute(notebook)
+    except Exception as error:  # reported by the caller; the build re-runs it and shows the traceback
+        return notebook, error
+
+
+def fill_book_cache(jobs: int) -> None:
+    """Execute the toc's chapters that the book's (fresh) cache lacks, `jobs` at a time, and cache
+    them as myst-nb would. A chapter that fails is left out: the build executes it again and
+    reports the error with its traceback."""
+    cache = get_cache(execution_cache.CACHE_DIR)
+    missing = []
+    for chapter in notebook_chapters():
+        try:
+            cache.match_cache_notebook(read_chapter(chapter))
+        except KeyError:
+            missing.append(chapter)
+    if not missing:
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for chapter, (notebook, outcome) in zip(missing, pool.map(_execute_chapter, missing)):
+            if isinstance(outcome, Exception):
+                print(f"{chapter}: failed ({type(outcome).__name__}); the build will show why")
+                continue
+            uri = str(CHAPTERS_DIR / f"{chapter}.md")
+            bundle = CacheBundleIn(notebook, uri, data={"execution_seconds": outcome})
+            cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
+            print(f"{chapter}: executed in {outcome:.1f} s")
 
 
 def literal_or_text(text: str | None) -> object:
@@ -165,3 +209,11 @@ def glued(chapter: str) -> dict[str, object]:
         name: literal_or_text(bundle.get("text/plain"))
         for name, bundle in glued_outputs(executed(chapter)).items()
     }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Execute the chapters the book's cache lacks.")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    if execution_cache.invalidate_if_stale():
+        print(f"execution cache emptied: {' or '.join(execution_cache.CHAPTER_INPUTS)} changed")
+    fill_book_cache(parser.parse_args().jobs)
