@@ -40,7 +40,6 @@ from .config import AdamConfig
 class StepScalars:
     """The numbers one step t of ``config`` needs, for tensors that do (or do not) decay."""
 
-    t: int
     lr: float
     """α·η_t, the step size used at step t."""
     bc1: float
@@ -65,7 +64,7 @@ class StepScalars:
             multiplier = {"lr": lr, "bias_corrected_lr": folded_lr, "schedule": eta}
             decay_rate = weight_decay * multiplier[config.decay_multiplier]
         step_size = {"explicit": lr / bc1, "folded": folded_lr, "none": lr}[config.bias_correction]
-        return cls(t, lr, bc1, bc2, weight_decay, decay_rate, step_size)
+        return cls(lr, bc1, bc2, weight_decay, decay_rate, step_size)
 
 
 @dataclass(frozen=True)

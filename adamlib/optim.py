@@ -13,7 +13,9 @@ differentiable, fused, decoupled_weight_decay`` (torch's keys, torch's meanings)
 clip_gradient, l2_clip_order, schedule_multiplier, exclude_from_weight_decay, nonfinite_grad``
 (the :class:`~adamlib.config.AdamConfig` switches; ``amsgrad_form`` is what ``amsgrad=True``
 turns on). The group's lr is read at every step, so torch's LR schedulers work; the step size
-used at step t is ``lr·η_t`` with η_t from ``schedule_multiplier``.
+used at step t is ``lr·η_t`` with η_t from ``schedule_multiplier``. ``state_dict()`` leaves
+``schedule_multiplier`` out (it is code); ``load_state_dict`` keeps the current value of every
+key a checkpoint lacks, which is how a ``torch.optim.AdamW`` checkpoint loads.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ class Adam(torch.optim.Optimizer):
         as ``variants.get`` does (``amsgrad=True``: the preset's own AMSGrad form); and torch's
         ``foreach``/``fused`` (None: the fused kernel where it expresses the configuration,
         otherwise foreach ops; ``fused=True`` insists on the kernel; ``foreach=True`` or
-        ``fused=False``: foreach ops; ``foreach=False``: one tensor at a time).
+        ``fused=False``: foreach ops; ``foreach=False``: one tensor at a time). ``capturable``
+        and ``differentiable`` are torch's group keys; only False is supported.
 
     Raises
     ------
