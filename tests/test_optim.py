@@ -528,6 +528,25 @@ def test_a_bad_step_raises_before_anything_changes(breakage, error, message):
     assert _unchanged(before, optimizer)
 
 
+@pytest.mark.parametrize("value, finite", [(1e200, True), (float("nan"), False),
+                                          (-float("inf"), False)])
+def test_finiteness_is_decided_element_by_element(value, finite):
+    """Catches a shortcut test that is not exact: a sum or dot product of huge finite gradients
+    overflows (which must not be taken for a non-finite gradient), and one NaN or -Inf at the
+    end of a long vector (past any vectorised block) must still be seen."""
+    w = torch.zeros(10_007, dtype=torch.float64, requires_grad=True)
+    optimizer = optim.Adam([w])
+    w.grad = torch.ones(10_007, dtype=torch.float64)
+    w.grad[-2:] = value
+    if finite:
+        optimizer.step()
+        assert optimizer.state[w]["step"].item() == 1
+    else:
+        with pytest.raises(NonFiniteGradientError):
+            optimizer.step()
+        assert not optimizer.state
+
+
 def test_skip_policy_skips_the_step_as_if_it_never_happened():
     """Catches a 'skip' that still advances the step count (bias correction would shift), or
     updates the moments or the groups with finite gradients."""
