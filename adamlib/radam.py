@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import AdamConfigError
-from .reference import Params, _leaves, _map, _named_leaves, _rebuild
+from . import tree
+from .tree import Params
 
 TORCH_RHO_THRESHOLD = 5.0
 """``torch.optim.RAdam`` rectifies when ρ_t > 5 (the official code: ρ_t ≥ 5)."""
@@ -110,8 +111,8 @@ def rectification(t: int, beta2: float) -> float:
 
 def init(params: Params) -> dict:
     """Zero moments (m₀ = v₀ = 0) and step count t = 0 for ``params``."""
-    _leaves("params", params)
-    return {"step": 0, "m": _map(params, np.zeros_like), "v": _map(params, np.zeros_like)}
+    return {"step": 0, "m": tree.map_leaves(params, np.zeros_like),
+            "v": tree.map_leaves(params, np.zeros_like)}
 
 
 def step(params: Params, grads: Params, state: dict, config: RAdamConfig) -> tuple[Params, dict]:
@@ -124,28 +125,24 @@ def step(params: Params, grads: Params, state: dict, config: RAdamConfig) -> tup
     ValueError
         ``params``, ``grads`` and ``state`` do not match in structure, shape or dtype.
     """
-    names, p_leaves = zip(*_named_leaves("params", params))
-    g_names, g_leaves = zip(*_named_leaves("grads", grads))
-    if g_names != names:
-        raise ValueError(f"grads are {len(g_names)} arrays named {list(g_names)} but params are "
-                         f"{len(names)} arrays named {list(names)}")
+    _, p_leaves, g_leaves = tree.matching_grads(params, grads)
     if not isinstance(state, dict) or set(state) != {"step", "m", "v"}:
         raise ValueError("state must be the dict {'step', 'm', 'v'} made by adamlib.radam.init")
-    m_leaves, v_leaves = _leaves("state['m']", state["m"]), _leaves("state['v']", state["v"])
+    m_leaves = tree.leaves("state['m']", state["m"])
+    v_leaves = tree.leaves("state['v']", state["v"])
     if not len(m_leaves) == len(v_leaves) == len(p_leaves):
         raise ValueError(f"state holds moments for {len(m_leaves)} and {len(v_leaves)} arrays, "
                          f"params has {len(p_leaves)}")
-    for p, g, m, v in zip(p_leaves, g_leaves, m_leaves, v_leaves):
-        if not (p.shape == g.shape == m.shape == v.shape) or g.dtype != p.dtype:
-            raise ValueError(f"a parameter of shape {p.shape} and dtype {p.dtype} got a gradient "
-                             f"of shape {g.shape} and dtype {g.dtype} and moments of shapes "
-                             f"{m.shape}, {v.shape}")
+    for p, m, v in zip(p_leaves, m_leaves, v_leaves):
+        if not p.shape == m.shape == v.shape:
+            raise ValueError(f"a parameter of shape {p.shape} has moments of shapes {m.shape}, "
+                             f"{v.shape}: was the state made for other parameters?")
     t = state["step"] + 1
     updated = [update_array(p, g, m, v, t, config)
                for p, g, m, v in zip(p_leaves, g_leaves, m_leaves, v_leaves)]
     new_p, new_m, new_v = (list(column) for column in zip(*updated))
-    return (_rebuild(params, new_p),
-            {"step": t, "m": _rebuild(params, new_m), "v": _rebuild(params, new_v)})
+    return (tree.rebuild(params, new_p),
+            {"step": t, "m": tree.rebuild(params, new_m), "v": tree.rebuild(params, new_v)})
 
 
 def update_array(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int,

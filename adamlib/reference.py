@@ -13,14 +13,13 @@ dict ``{"step": t, "m": ..., "v": ...[, "v_max": ...]}`` whose moments have the 
 
 from __future__ import annotations
 
-import re
-from typing import Callable, Union
+from typing import Callable
 
 import numpy as np
 
+from . import tree
 from .config import AdamConfig, AdamConfigError
-
-Params = Union[np.ndarray, dict, list]
+from .tree import Params
 
 
 class NonFiniteGradientError(FloatingPointError):
@@ -29,11 +28,11 @@ class NonFiniteGradientError(FloatingPointError):
 
 def init(params: Params, config: AdamConfig) -> dict:
     """Zero moments (m₀ = v₀ = 0) and step count t = 0 for ``params`` (eq-adam-init)."""
-    leaves = _leaves("params", params)
-    _check_grid(leaves, config)
-    state = {"step": 0, "m": _map(params, np.zeros_like), "v": _map(params, np.zeros_like)}
+    _check_grid(tree.leaves("params", params), config)
+    state = {"step": 0, "m": tree.map_leaves(params, np.zeros_like),
+             "v": tree.map_leaves(params, np.zeros_like)}
     if config.amsgrad != "off":
-        state["v_max"] = _map(params, np.zeros_like)
+        state["v_max"] = tree.map_leaves(params, np.zeros_like)
     return state
 
 
@@ -50,15 +49,11 @@ def step(params: Params, grads: Params, state: dict, config: AdamConfig) -> tupl
     NonFiniteGradientError
         A gradient holds NaN or ±Inf and ``config.nonfinite_grad == "raise"``.
     """
-    names, p_leaves = zip(*_named_leaves("params", params))
-    g_names, g_leaves = zip(*_named_leaves("grads", grads))
-    if len(g_leaves) != len(p_leaves):
-        raise ValueError(f"grads has {len(g_leaves)} arrays but params has {len(p_leaves)}")
-    if g_names != names:
-        raise ValueError(f"grads are named {list(g_names)} but params are named {list(names)}")
-    _check_matching(params, names, p_leaves, g_leaves, state, config)
-    bad = [_label("params", params, name, position)
-           for position, (name, g) in enumerate(zip(names, g_leaves)) if not np.all(np.isfinite(g))]
+    names, p_leaves, g_leaves = tree.matching_grads(params, grads)
+    _check_state(p_leaves, state, config)
+    bad = [tree.label("params", params, name, position)
+           for position, (name, g) in enumerate(zip(names, g_leaves))
+           if config.nonfinite_grad != "unchecked" and not np.all(np.isfinite(g))]
     if bad:
         if config.nonfinite_grad == "skip":
             return params, state
@@ -69,19 +64,20 @@ def step(params: Params, grads: Params, state: dict, config: AdamConfig) -> tupl
 
     t = state["step"] + 1
     eta = config.schedule_at(t)
-    m_leaves, v_leaves = _leaves("state['m']", state["m"]), _leaves("state['v']", state["v"])
-    v_max_leaves = (_leaves("state['v_max']", state["v_max"]) if "v_max" in state
+    m_leaves = tree.leaves("state['m']", state["m"])
+    v_leaves = tree.leaves("state['v']", state["v"])
+    v_max_leaves = (tree.leaves("state['v_max']", state["v_max"]) if "v_max" in state
                     else [None] * len(p_leaves))
     updated = [
-        update_array(p, g, m, v, v_max, t, eta, config, decays=_decays(name, config))
+        update_array(p, g, m, v, v_max, t, eta, config, decays=config.decays(name))
         for name, p, g, m, v, v_max in zip(names, p_leaves, g_leaves, m_leaves, v_leaves,
                                            v_max_leaves)
     ]
     new_p, new_m, new_v, new_v_max = (list(column) for column in zip(*updated))
-    new_state = {"step": t, "m": _rebuild(params, new_m), "v": _rebuild(params, new_v)}
+    new_state = {"step": t, "m": tree.rebuild(params, new_m), "v": tree.rebuild(params, new_v)}
     if "v_max" in state:
-        new_state["v_max"] = _rebuild(params, new_v_max)
-    return _rebuild(params, new_p), new_state
+        new_state["v_max"] = tree.rebuild(params, new_v_max)
+    return tree.rebuild(params, new_p), new_state
 
 
 def update_array(p, g, m, v, v_max, t, eta, config, decays):
@@ -177,67 +173,12 @@ def trajectory(
     return history
 
 
-def _decays(name: str | None, config: AdamConfig) -> bool:
-    """Whether weight decay applies to the parameter called ``name`` (None: unnamed)."""
-    if name is None or not config.exclude_from_weight_decay:
-        return True
-    return not any(re.search(pattern, name) for pattern in config.exclude_from_weight_decay)
-
-
 def _per_config(value, p: np.ndarray):
     """A scalar hyperparameter as is; a grid's vector shaped (N, 1, ..., 1) to broadcast
     against the leading batch axis of ``p``."""
     if np.ndim(value) == 0:
         return value
     return np.reshape(value, (-1,) + (1,) * (p.ndim - 1))
-
-
-# -- parameter structures: one array, a dict of named arrays, or a list of arrays ------------
-
-def _named_leaves(what: str, tree: Params) -> list[tuple[str | None, np.ndarray]]:
-    if isinstance(tree, dict):
-        items = [(str(k), v) for k, v in tree.items()]
-    elif isinstance(tree, (list, tuple)):
-        items = [(None, v) for v in tree]
-    else:
-        items = [(None, tree)]
-    if not items:
-        raise ValueError(f"{what} is empty: give at least one array")
-    for position, (key, leaf) in enumerate(items):
-        label = _label(what, tree, key, position)
-        if hasattr(leaf, "tocsr") or hasattr(leaf, "todense"):
-            raise ValueError(f"{label} is a sparse matrix: sparse gradients are not supported; "
-                             "pass a dense numpy array")
-        if not isinstance(leaf, np.ndarray):
-            raise ValueError(f"{label} is a {type(leaf).__name__}: a numpy array is required")
-        if not np.issubdtype(leaf.dtype, np.floating):
-            raise ValueError(f"{label} has dtype {leaf.dtype}: a floating dtype is required")
-    return items
-
-
-def _label(what: str, tree: Params, key: str | None, position: int) -> str:
-    """How an error names one array of ``tree``: ``params``, ``params[1]`` or ``params['w']``."""
-    if isinstance(tree, dict):
-        return f"{what}[{key!r}]"
-    if isinstance(tree, (list, tuple)):
-        return f"{what}[{position}]"
-    return what
-
-
-def _leaves(what: str, tree: Params) -> list[np.ndarray]:
-    return [leaf for _, leaf in _named_leaves(what, tree)]
-
-
-def _map(tree: Params, fn):
-    return _rebuild(tree, [fn(leaf) for leaf in _leaves("params", tree)])
-
-
-def _rebuild(like: Params, leaves: list):
-    if isinstance(like, dict):
-        return dict(zip(like.keys(), leaves))
-    if isinstance(like, (list, tuple)):
-        return type(like)(leaves)
-    return leaves[0]
 
 
 def _check_grid(leaves, config: AdamConfig) -> None:
@@ -252,19 +193,14 @@ def _check_grid(leaves, config: AdamConfig) -> None:
             )
 
 
-def _check_matching(params, names, p_leaves, g_leaves, state, config) -> None:
+def _check_state(p_leaves, state, config) -> None:
     keys = {"step", "m", "v"} | ({"v_max"} if config.amsgrad != "off" else set())
     if not isinstance(state, dict) or set(state) != keys:
         found = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise ValueError(f"state has keys {found}, expected {sorted(keys)} for this config "
                          "(make it with adamlib.reference.init(params, config))")
-    for position, (name, p, g) in enumerate(zip(names, p_leaves, g_leaves)):
-        label = _label("params", params, name, position)
-        if g.shape != p.shape or g.dtype != p.dtype:
-            raise ValueError(f"gradient for {label} has shape {g.shape} and dtype {g.dtype}; "
-                             f"the parameter has shape {p.shape} and dtype {p.dtype}")
     for key in keys - {"step"}:
-        for p, s in zip(p_leaves, _leaves(f"state[{key!r}]", state[key])):
+        for p, s in zip(p_leaves, tree.leaves(f"state[{key!r}]", state[key])):
             if s.shape != p.shape:
                 raise ValueError(f"state[{key!r}] has an array of shape {s.shape} for a "
                                  f"parameter of shape {p.shape}")
