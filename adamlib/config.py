@@ -14,6 +14,7 @@ switches are orthogonal: each changes one line of the algorithm box in
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Union
 
@@ -29,7 +30,7 @@ DECAY_MULTIPLIER = ("lr", "bias_corrected_lr", "schedule")
 DECAY_APPLIES_TO = ("old_param", "updated_param")
 AMSGRAD = ("off", "max_v", "max_vhat")
 L2_CLIP_ORDER = ("clip_then_l2", "l2_then_clip")
-NONFINITE_GRAD = ("raise", "skip")
+NONFINITE_GRAD = ("raise", "skip", "unchecked")
 
 
 class AdamConfigError(ValueError):
@@ -84,9 +85,12 @@ class AdamConfig:
     exclude_from_weight_decay : tuple of str
         Regular expressions; a named parameter matching any of them (``re.search``) gets no
         weight decay of either kind (BERT's ``LayerNorm``/``layer_norm``/``bias``).
-    nonfinite_grad : {"raise", "skip"}
-        On a gradient with NaN or ±Inf: raise (parameters and state unchanged) or skip the
-        step (parameters and state unchanged, step count not advanced).
+    nonfinite_grad : {"raise", "skip", "unchecked"}
+        On a gradient with NaN or ±Inf: raise (parameters and state unchanged), skip the step
+        (parameters and state unchanged, step count not advanced), or do not look: NaN and Inf
+        then flow into parameters and state, as in ``torch.optim``. ``"unchecked"`` saves one
+        full read of every gradient per step; use it only where something upstream already
+        checks (``torch.amp.GradScaler`` does).
     """
 
     lr: Hyper = 1e-3
@@ -183,6 +187,13 @@ class AdamConfig:
             if np.ndim(value) == 1:
                 return int(np.shape(value)[0])
         return None
+
+    def decays(self, name: str | None) -> bool:
+        """Whether weight decay applies to the parameter called ``name`` (None: unnamed, and
+        so never excluded)."""
+        if name is None or not self.exclude_from_weight_decay:
+            return True
+        return not any(re.search(pattern, name) for pattern in self.exclude_from_weight_decay)
 
     def schedule_at(self, t: int) -> float:
         """η_t, the schedule multiplier at the 1-based step t."""

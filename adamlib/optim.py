@@ -28,7 +28,7 @@ import torch
 from . import variants
 from ._kernels import FusedCall, StepScalars, foreach_step, fused_call, fused_step
 from .config import AMSGRAD, AdamConfig, AdamConfigError
-from .reference import NonFiniteGradientError, _decays
+from .reference import NonFiniteGradientError
 
 __all__ = ["Adam", "AdamW"]
 
@@ -148,7 +148,8 @@ class Adam(torch.optim.Optimizer):
         Everything is checked first: hyperparameters, gradients (dense, same shape and dtype
         as the parameter, finite), state; an error leaves parameters and state unchanged. A
         non-finite gradient raises :class:`~adamlib.NonFiniteGradientError`, or, if its group
-        says ``nonfinite_grad="skip"``, skips the whole step (step counts not advanced).
+        says ``nonfinite_grad="skip"``, skips the whole step (step counts not advanced); a group
+        that says ``"unchecked"`` is not read for it (NaN/Inf then flow in, as in torch.optim).
         Returns the closure's loss (None without a closure).
         """
         loss = None
@@ -158,7 +159,8 @@ class Adam(torch.optim.Optimizer):
         batches = [batch for index, group in enumerate(self.param_groups)
                    for batch in self._batches(index, group)]
         nonfinite = [(label, batch.config.nonfinite_grad) for batch in batches
-                     for label, g in zip(batch.labels, batch.grads) if not _all_finite(g)]
+                     for label, g in zip(batch.labels, batch.grads)
+                     if batch.config.nonfinite_grad != "unchecked" and not _all_finite(g)]
         if nonfinite:
             if all(policy == "skip" for _, policy in nonfinite):
                 return loss
@@ -186,7 +188,7 @@ class Adam(torch.optim.Optimizer):
             state = self.state.get(p, {})
             _check_state(label, p, state)
             t = int(state["step"].item()) + 1 if state else 1
-            decays = _decays(names[j] if names else None, config)
+            decays = config.decays(names[j] if names else None)
             contiguous = p.is_contiguous() and g.is_contiguous() and all(
                 state[key].is_contiguous() for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
                 if key in state)

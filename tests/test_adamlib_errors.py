@@ -368,3 +368,14 @@ def test_override_out_of_range_names_the_value():
     """Catches a preset override that bypasses AdamConfig's checks."""
     with pytest.raises(AdamConfigError, match=r"lr=-1\.0 is not allowed: lr must be a finite number >= 0"):
         variants.get("keras-adam", lr=-1.0)
+
+
+def test_unchecked_policy_lets_nan_through_and_advances_the_step():
+    """Catches an 'unchecked' policy that still checks (raising or skipping) instead of letting
+    NaN flow into the coordinate that had it, as torch.optim does."""
+    config = AdamConfig(nonfinite_grad="unchecked", eps=0.0)
+    params = np.ones(3)
+    new, state = reference.step(params, np.array([1.0, np.nan, 1.0]), reference.init(params, config),
+                                config)
+    assert state["step"] == 1
+    assert np.isnan(new[1]) and new[0] == new[2] == 1 - 1e-3

@@ -577,3 +577,15 @@ def test_a_checkpoint_of_another_model_is_refused_before_loading():
     with pytest.raises(ValueError, match=r"state_dict\['state'\]\[1\]\['exp_avg'\] has shape \(7,\)"):
         optimizer.load_state_dict(checkpoint)
     assert _unchanged(before, optimizer)
+
+
+def test_unchecked_policy_lets_nan_through_like_torch():
+    """Catches an 'unchecked' policy that still reads the gradients (raising or skipping, so the
+    benchmark's opt-out would measure nothing), or that drops the step."""
+    w = torch.ones(4, dtype=torch.float64, requires_grad=True)
+    optimizer = optim.Adam([w], nonfinite_grad="unchecked", eps=0.0)
+    w.grad = torch.tensor([1.0, float("nan"), 1.0, 1.0], dtype=torch.float64)
+    optimizer.step()
+    assert optimizer.state[w]["step"].item() == 1
+    assert torch.isnan(w[1]) and torch.equal(w[[0, 2, 3]], torch.full((3,), 1 - 1e-3,
+                                                                        dtype=torch.float64))
