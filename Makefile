@@ -21,6 +21,10 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 # Chapter notebooks are the .md pages with a kernel; the other pages are plain MyST.
 NOTEBOOKS    = $(shell grep -l '^kernelspec:' chapters/*.md 2>/dev/null)
 
+# The chapters' sweeps multiply thousands of tiny matrices, where BLAS threads cost more than
+# they save (twice the run time with two chapters executing at once on two cores).
+export OPENBLAS_NUM_THREADS ?= 1
+
 .PHONY: book test serve ipynb clean
 
 # Importing matplotlib once builds its font cache, whose one-time notice on stderr would otherwise
