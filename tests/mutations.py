@@ -68,6 +68,19 @@ MUTATIONS = [
         't = state["step"] + 1',
         't = state["step"] + 2',
     ),
+    # The torch fast path maps every form onto torch's fused kernel; break that mapping.
+    Mutation(
+        "fused-folded-eps-unscaled",
+        "adamlib/_kernels.py",
+        "eps = config.eps if explicit else config.eps / sqrt_bc2",
+        "eps = config.eps",
+    ),
+    Mutation(
+        "fused-decay-ignores-bias-correction",
+        "adamlib/_kernels.py",
+        '"bias_corrected_lr": folded_lr,',
+        '"bias_corrected_lr": lr,',
+    ),
 ]
 
 FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)

@@ -62,13 +62,7 @@ def eta_one_based(t: int) -> float:
 # -- running both sides ----------------------------------------------------------------------
 
 def reference_trajectory(config, problem: NoisyQuadratic, steps: int = STEPS) -> list[dict]:
-    params = problem.initial()
-    state = reference.init(params, config)
-    history = [params]
-    for t in range(1, steps + 1):
-        params, state = reference.step(params, problem.grad(params, t), state, config)
-        history.append(params)
-    return history
+    return reference.trajectory(problem.initial(), problem.grad, config, steps)
 
 
 def vector_run(make_step: Callable) -> Callable:

@@ -61,13 +61,7 @@ def stress_overrides(name: str, maximize: bool) -> dict:
 
 
 def reference_trajectory(config: AdamConfig, problem: NoisyQuadratic, steps: int = STEPS):
-    params = problem.initial()
-    state = reference.init(params, config)
-    history = [params]
-    for t in range(1, steps + 1):
-        params, state = reference.step(params, problem.grad(params, t), state, config)
-        history.append(params)
-    return history
+    return reference.trajectory(problem.initial(), problem.grad, config, steps)
 
 
 def optim_trajectory(make_optimizer, problem: NoisyQuadratic, steps: int = STEPS,
