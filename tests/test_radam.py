@@ -113,7 +113,7 @@ def test_rectification_values():
 
 @pytest.mark.parametrize("threshold, first_rectified", [(4.0, 5), (5.0, 6)])
 def test_threshold_convention_with_constant_gradient(threshold, first_rectified):
-    """Catches a threshold compared with ≥ or applied one step late: with g = 3, ε = 0 and
+    """Catches a threshold applied one step early or late: with g = 3, ε = 0 and
     β₂ = 0.999 (ρ_4 = 3.9975, ρ_5 = 4.9960, ρ_6 = 5.9942), steps before the first rectified one
     move α·m̂ = 3α and later ones exactly α·r_t (because l_t = 1/|g|)."""
     config = radam.RAdamConfig(lr=0.1, eps=0.0, rho_threshold=threshold)
