@@ -52,10 +52,12 @@ class StepScalars:
     """What multiplies m/(√v_used + ε) (explicit form: m/(√(v_used/bc2) + ε))."""
 
     @classmethod
-    def at(cls, config: AdamConfig, t: int, decays: bool) -> "StepScalars":
+    def at(cls, config: AdamConfig, t: int, decays: bool, lr: float) -> "StepScalars":
+        """The scalars of step t; ``lr`` is the group's current α (a scheduler may have
+        changed it since ``config`` was built), so ``config.lr`` is not read."""
         beta1, beta2 = config.betas
         eta = config.schedule_at(t)
-        lr = config.lr * eta
+        lr = lr * eta
         bc1, bc2 = 1 - beta1**t, 1 - beta2**t
         folded_lr = lr * math.sqrt(bc2) / bc1
         weight_decay = config.weight_decay if decays else 0.0

@@ -20,6 +20,7 @@ key a checkpoint lacks, which is how a ``torch.optim.AdamW`` checkpoint loads.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -175,9 +176,8 @@ class Adam(torch.optim.Optimizer):
     def _batches(self, index: int, group: dict) -> list["_Batch"]:
         """The group's parameters with gradients, checked and split into lists one kernel call
         can take (same device, dtype, step and decay); touches nothing."""
-        config = _group_config(group, f"param_groups[{index}]")
-        _check_names(group, config, index)
-        names = group.get("param_names")
+        config, decay_flags = self._group_setup(index, group)
+        lr = _checked_lr(group["lr"], index)
         batches: dict[tuple, _Batch] = {}
         for j, p in enumerate(group["params"]):
             g = p.grad
@@ -188,18 +188,36 @@ class Adam(torch.optim.Optimizer):
             state = self.state.get(p, {})
             _check_state(label, p, state)
             t = int(state["step"].item()) + 1 if state else 1
-            decays = config.decays(names[j] if names else None)
+            decays = decay_flags[j]
             contiguous = p.is_contiguous() and g.is_contiguous() and all(
                 state[key].is_contiguous() for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
                 if key in state)
             key = (p.device, p.dtype, t, decays, contiguous)
             if key not in batches:
-                scalars = StepScalars.at(config, t, decays)
+                scalars = StepScalars.at(config, t, decays, lr)
                 call = fused_call(config, scalars) if contiguous else None
                 path = _path(group, call, f"param_groups[{index}]", config)
                 batches[key] = _Batch(config, scalars, call, path)
             batches[key].add(label, p, g)
         return list(batches.values())
+
+    def _group_setup(self, index: int, group: dict) -> tuple[AdamConfig, list[bool]]:
+        """The group's AdamConfig and whether each of its parameters decays. Building and
+        validating a config costs as much as a small model's whole step, so both are kept
+        until a group key other than ``lr`` changes; ``lr``, which a scheduler changes every
+        step, is checked on its own (:func:`_checked_lr`)."""
+        key = [(k, v) for k, v in group.items() if k not in ("params", "lr")]
+        key.append(len(group["params"]))
+        setups = self.__dict__.setdefault("_group_setups", {})
+        cached = setups.get(index)
+        if cached is None or cached[0] != key:
+            config = _group_config(group, f"param_groups[{index}]")
+            _check_names(group, config, index)
+            names = group.get("param_names")
+            decay_flags = [config.decays(names[j] if names else None)
+                           for j in range(len(group["params"]))]
+            cached = setups[index] = (key, config, decay_flags)
+        return cached[1], cached[2]
 
     def _run(self, batch: "_Batch") -> None:
         amsgrad = batch.config.amsgrad != "off"
@@ -291,6 +309,18 @@ def _group_config(group: dict, where: str) -> AdamConfig:
     except AdamConfigError as error:
         raise AdamConfigError(f"{where}: {error}") from None
     return config
+
+
+def _checked_lr(lr, index: int) -> float:
+    """The group's current lr as a float; refused, naming the group, unless finite and >= 0."""
+    try:
+        value = float(lr) if not isinstance(lr, bool) else math.nan
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise AdamConfigError(f"param_groups[{index}]: lr={lr!r} is not allowed: lr must be a "
+                              "finite number >= 0")
+    return value
 
 
 def _check_names(group: dict, config: AdamConfig, index: int) -> None:

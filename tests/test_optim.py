@@ -583,3 +583,72 @@ def test_unchecked_policy_lets_nan_through_like_torch():
     assert optimizer.state[w]["step"].item() == 1
     assert torch.isnan(w[1]) and torch.equal(w[[0, 2, 3]], torch.full((3,), 1 - 1e-3,
                                                                         dtype=torch.float64))
+
+
+def test_changing_a_group_key_between_steps_takes_effect():
+    """Catches a cached group configuration that outlives a change of the group's keys (only lr
+    is read afresh every step): eps and weight decay changed after 3 steps must be used."""
+    p0 = np.array([1.0, -2.0, 0.5])
+    w = torch.tensor(p0.copy(), requires_grad=True)
+    optimizer = optim.AdamW([w], lr=0.1, weight_decay=0.1)
+    before = variants.get("pytorch-adamw", lr=0.1, weight_decay=0.1)
+    after = before.replace(eps=0.5, weight_decay=0.3)
+    params, state = p0.copy(), reference.init(p0, before)
+    for t in range(1, 7):
+        if t == 4:
+            optimizer.param_groups[0]["eps"] = 0.5
+            optimizer.param_groups[0]["weight_decay"] = 0.3
+        g = np.array([0.3, -0.1, 0.2]) * t
+        w.grad = torch.tensor(g)
+        optimizer.step()
+        params, state = reference.step(params, g, state, before if t < 4 else after)
+    np.testing.assert_allclose(w.detach().numpy(), params, rtol=1e-12)
+
+
+def test_a_key_made_invalid_after_some_steps_is_refused():
+    """Catches validation done once at construction only (or cached past a change): a group
+    edited to betas outside [0, 1) after steps were taken must be refused, naming the group."""
+    optimizer, a, b = _two_group_optimizer()
+    optimizer.param_groups[1]["betas"] = (0.9, 1.5)
+    a.grad, b.grad = torch.ones(3, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    before = _everything(optimizer)
+    with pytest.raises(AdamConfigError, match=r"param_groups\[1\]: betas\[1\] \(β2\)=1.5"):
+        optimizer.step()
+    assert _unchanged(before, optimizer)
+
+
+def test_parameters_of_one_group_keep_their_own_step_counts():
+    """Catches one step count for a whole group: b gets its first gradient at step 5, so its
+    bias correction starts at t = 1 while a's is at t = 5."""
+    config = variants.get("pytorch-adam", lr=0.1)
+    a0, b0 = np.array([1.0, 2.0]), np.array([-1.0])
+    a = torch.tensor(a0.copy(), requires_grad=True)
+    b = torch.tensor(b0.copy(), requires_grad=True)
+    optimizer = optim.Adam([a, b], lr=0.1)
+    ref_a, state_a = a0.copy(), reference.init(a0, config)
+    ref_b, state_b = b0.copy(), reference.init(b0, config)
+    for t in range(1, 9):
+        grad_a = np.array([0.5, -0.25]) * t
+        a.grad = torch.tensor(grad_a)
+        ref_a, state_a = reference.step(ref_a, grad_a, state_a, config)
+        b.grad = None
+        if t >= 5:
+            grad_b = np.array([0.3 * t])
+            b.grad = torch.tensor(grad_b)
+            ref_b, state_b = reference.step(ref_b, grad_b, state_b, config)
+        optimizer.step()
+    np.testing.assert_allclose(a.detach().numpy(), ref_a, rtol=1e-12)
+    np.testing.assert_allclose(b.detach().numpy(), ref_b, rtol=1e-12)
+
+
+def test_a_raising_group_wins_over_a_skipping_one():
+    """Catches 'skip the step if any group says skip': with a NaN in a group that says 'skip'
+    and one in a group that says 'raise', the step must raise and change nothing."""
+    optimizer, a, b = _two_group_optimizer()
+    optimizer.param_groups[0]["nonfinite_grad"] = "skip"
+    a.grad = torch.tensor([1.0, float("nan"), 1.0], dtype=torch.float64)
+    b.grad = torch.tensor([float("nan"), 1.0], dtype=torch.float64)
+    before = _everything(optimizer)
+    with pytest.raises(NonFiniteGradientError):
+        optimizer.step()
+    assert _unchanged(before, optimizer)
