@@ -202,13 +202,15 @@ def test_default_dispatch_uses_the_fused_kernel_for_every_preset(monkeypatch):
             assert calls, f"{name} (amsgrad={amsgrad}) did not use the fused kernel"
 
 
-@pytest.mark.parametrize("case", ["eps_root", "zero_lr_with_schedule_decay", "non_contiguous"])
+@pytest.mark.parametrize("case", ["eps_root", "eps_root_folded", "zero_lr_with_schedule_decay",
+                                  "non_contiguous"])
 def test_what_the_kernel_cannot_express_takes_the_foreach_path(case):
     """Catches a fused call for what the kernel cannot compute: eps_root inside the square root
     (optax), a decoupled decay at lr = 0 (paper AdamW: the decay rate is η_t·λ, but the kernel's
     is lr·wd), and tensors whose strides differ (the kernel walks raw memory)."""
     name, overrides = {
         "eps_root": ("optax-adam", {"eps_root": 1e-3}),
+        "eps_root_folded": ("keras-adam", {"eps_root": 1e-3, "weight_decay": 0.1}),
         "zero_lr_with_schedule_decay": ("paper-adamw", {"lr": 0.0, "weight_decay": 0.1}),
         "non_contiguous": ("hf-adamw", {"weight_decay": 0.1}),
     }[case]
@@ -227,6 +229,23 @@ def test_what_the_kernel_cannot_express_takes_the_foreach_path(case):
     optimizer.param_groups[0]["fused"] = True
     with pytest.raises(AdamConfigError, match="fused=True is not allowed"):
         optimizer.step()
+
+
+@pytest.mark.parametrize("path", [{}, {"foreach": True}, {"foreach": False}])
+def test_clipping_without_rescaling_on_every_path(path):
+    """Catches a clip that is only right when rescale_grad != 1 (the paths preprocess the
+    gradient in place only after rescaling copied it): MXNet 2 Adam with rescale_grad = 1 and a
+    clip that cuts most coordinates, against the reference."""
+    overrides = {"clip_gradient": 0.05, "weight_decay": 0.1, "rescale_grad": 1.0}
+    config = variants.get("mxnet2-adam", **overrides)
+    problem = NoisyQuadratic({"w": (4, 3)}, seed=5)
+    expected = reference_trajectory(config, problem, 30)
+    w = torch.tensor(problem.initial()["w"], requires_grad=True)
+    optimizer = optim.Adam([("w", w)], variant="mxnet2-adam", **overrides, **path)
+    for t in range(1, 31):
+        w.grad = torch.tensor(problem.grad({"w": w.detach().numpy().copy()}, t)["w"])
+        optimizer.step()
+        assert deviation([{"w": w.detach().numpy()}], [expected[t]]) <= RTOL
 
 
 # -- (3) the optimizer's contract ------------------------------------------------------------
