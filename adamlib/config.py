@@ -136,7 +136,7 @@ class AdamConfig:
                 "bias_correction='explicit' (optax) or 'none' (where it equals 'max_v')"
             )
 
-        betas = tuple(self.betas) if not isinstance(self.betas, tuple) else self.betas
+        betas = tuple(self.betas)
         if len(betas) != 2:
             raise AdamConfigError(f"betas={self.betas!r} is not allowed: give two numbers (β₁, β₂)")
         object.__setattr__(self, "betas", tuple(_as_hyper(b) for b in betas))

@@ -165,10 +165,7 @@ class Adam(torch.optim.Optimizer):
         if nonfinite:
             if all(policy == "skip" for _, policy in nonfinite):
                 return loss
-            raise NonFiniteGradientError(
-                f"gradient of {', '.join(label for label, _ in nonfinite)} holds NaN or Inf; "
-                "parameters and state are unchanged (set nonfinite_grad='skip' to skip such "
-                "steps instead)")
+            raise NonFiniteGradientError([label for label, _ in nonfinite])
         for batch in batches:
             self._run(batch)
         return loss

@@ -25,6 +25,11 @@ from .tree import Params
 class NonFiniteGradientError(FloatingPointError):
     """A gradient holds NaN or ±Inf; nothing was updated."""
 
+    def __init__(self, labels: list[str]):
+        super().__init__(
+            f"gradient of {', '.join(labels)} holds NaN or Inf; parameters and state are "
+            "unchanged (set nonfinite_grad='skip' to skip such steps instead)")
+
 
 def init(params: Params, config: AdamConfig) -> dict:
     """Zero moments (m₀ = v₀ = 0) and step count t = 0 for ``params`` (eq-adam-init)."""
@@ -57,10 +62,7 @@ def step(params: Params, grads: Params, state: dict, config: AdamConfig) -> tupl
     if bad:
         if config.nonfinite_grad == "skip":
             return params, state
-        raise NonFiniteGradientError(
-            f"gradient of {', '.join(bad)} holds NaN or Inf; parameters and state are unchanged "
-            "(set nonfinite_grad='skip' to skip such steps instead)"
-        )
+        raise NonFiniteGradientError(bad)
 
     t = state["step"] + 1
     eta = config.schedule_at(t)
