@@ -248,3 +248,16 @@ def test_exercise_solutions(g):
     first = next(t for t in range(1, 10_001)
                  if 1 - (size + EPS) / (size + EPS / math.sqrt(1 - BETA2**t)) < 0.01)
     assert g["bias_ex_fold_first_t"] == first
+
+
+def test_experiment_early_maximum_across_beta2(g):
+    """Catches the prose claims about the early loss at α = 1e-2 across β₂: with correction the
+    largest loss in the first hundred steps is the same (as printed) for every β₂, and without
+    correction it grows with β₂."""
+    beta2s = ("099", "0999", "09999")
+    corrected = [g[f"bias_exp_early_max_explicit_b2_{b2}_lr_1em2"] for b2 in beta2s]
+    uncorrected = [g[f"bias_exp_early_max_none_b2_{b2}_lr_1em2"] for b2 in beta2s]
+    assert len({f"{value:.2f}" for value in corrected}) == 1
+    assert corrected == pytest.approx([corrected[0]] * len(beta2s), abs=5e-3)
+    assert all(low < high for low, high in zip(uncorrected, uncorrected[1:]))
+    assert uncorrected[-1] > corrected[-1]

@@ -20,7 +20,7 @@ from tests.notebooks import glued
 ALPHA, LAM = sp.symbols("alpha lambda", positive=True)
 LAM_L2 = sp.Symbol(r"\lambda'", positive=True)
 MU = sp.Symbol("mu")
-T, I = sp.symbols("t i", integer=True, positive=True)
+T = sp.Symbol("t", integer=True, positive=True)
 THETA = sp.IndexedBase("theta")
 
 # The chapter's quadratic test problem (stated in its prose: H = diag(100, 1)).
