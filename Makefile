@@ -25,7 +25,11 @@ NOTEBOOKS    = $(shell grep -l '^kernelspec:' chapters/*.md 2>/dev/null)
 # they save (twice the run time with two chapters executing at once on two cores).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: book test serve ipynb clean
+.PHONY: book test serve ipynb clean format lint
+
+# The chapters' code cells are formatted by ruff to the column the book shows (76 characters),
+# through jupytext so that the MyST text notebooks stay the source.
+CHAPTER_RUFF := --line-length 76 --stdin-filename cell.py -
 
 # Importing matplotlib once builds its font cache, whose one-time notice on stderr would otherwise
 # fail the first strict build on a fresh machine.
@@ -52,6 +56,16 @@ serve: book
 
 ipynb: $(VENV_STAMP)
 	$(if $(NOTEBOOKS),$(VENV)/bin/jupytext --to ipynb $(NOTEBOOKS),@echo "no chapter notebooks yet")
+
+format: $(VENV_STAMP)
+	for f in $(NOTEBOOKS); do PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --pipe "ruff format $(CHAPTER_RUFF)" $$f; done
+
+# Fails on a chapter code cell that ruff would reformat or whose line is longer than 76.
+lint: $(VENV_STAMP)
+	for f in $(NOTEBOOKS); do \
+	  PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --check "ruff format --check $(CHAPTER_RUFF)" $$f; \
+	  PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --check "ruff check --quiet --no-cache --select E501 $(CHAPTER_RUFF)" $$f; \
+	done
 
 clean:
 	rm -rf _build
