@@ -2,8 +2,10 @@
 #
 #   make book    create/refresh .venv from requirements.txt, execute the chapters, build _build/html
 #   make test    run the whole test suite (tests/) in the same environment
+#   make test-reader  execute every chapter's reader notebook as a reader would (after make book)
 #   make serve   preview _build/html on http://127.0.0.1:$(PORT)
-#   make ipynb   regenerate the output-free .ipynb twins of the chapter notebooks
+#   make ipynb   regenerate the reader notebooks chapters/*.ipynb from the build (runs make book)
+#   make lab     install requirements-lab.txt into .venv and open JupyterLab in chapters/
 #   make clean   remove _build (the HTML and the execution cache)
 
 SHELL := /bin/bash
@@ -25,7 +27,7 @@ NOTEBOOKS    = $(shell grep -l '^kernelspec:' chapters/*.md 2>/dev/null)
 # they save (twice the run time with two chapters executing at once on two cores).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: book test serve ipynb clean format lint
+.PHONY: book test test-reader serve ipynb lab clean format lint
 
 # The chapters' code cells are formatted by ruff to the column the book shows (76 characters),
 # through jupytext so that the MyST text notebooks stay the source.
@@ -43,19 +45,36 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 # adamlib or the pins change (tests/execution_cache.py); the chapters missing from it are then
 # executed $(JOBS) at a time into it (tests/notebooks.py). Sphinx keeps its environment even when
 # -W fails the build, and would not re-read (nor re-warn about) unchanged pages next time:
-# dropping the doctrees after a failure keeps the next build strict.
+# dropping the doctrees after a failure keeps the next build strict. Last, the website's ".ipynb"
+# download buttons get the reader notebooks (tests/reader_notebooks.py), in place of the executed
+# MyST notebooks the theme copies there.
 book: $(VENV_STAMP)
 	$(PYTHON) -m tests.notebooks --jobs $(JOBS)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going || { rm -rf _build/.doctrees; exit 1; }
+	$(PYTHON) -m tests.reader_notebooks --site
 
 test: $(VENV_STAMP)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
+# Each chapter's committed reader notebook, executed in a fresh kernel as Jupyter/Colab would run
+# it (about a minute of CPU, so not in `make test`); one chapter per core.
+test-reader: $(VENV_STAMP)
+	$(PYTHON) -m pytest -n $(JOBS) tests/reader_execution.py $(PYTEST_ARGS)
+
 serve: book
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-ipynb: $(VENV_STAMP)
-	$(if $(NOTEBOOKS),$(VENV)/bin/jupytext --to ipynb $(NOTEBOOKS),@echo "no chapter notebooks yet")
+# The reader notebooks take their numbers from the build, so the build comes first.
+ipynb: book
+	$(PYTHON) -m tests.reader_notebooks --commit
+
+LAB_STAMP := $(VENV)/.lab-stamp
+$(LAB_STAMP): requirements-lab.txt $(VENV_STAMP)
+	$(PYTHON) -m pip install --progress-bar off -r requirements-lab.txt
+	touch $@
+
+lab: $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=chapters
 
 format: $(VENV_STAMP)
 	for f in $(NOTEBOOKS); do PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --pipe "ruff format $(CHAPTER_RUFF)" $$f; done
