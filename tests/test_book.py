@@ -6,10 +6,9 @@ Chapter-specific comparisons of glued values with closed forms and `adamlib` liv
 
 from __future__ import annotations
 
-import json
+import html
+import re
 
-import jupytext
-import nbformat
 import pytest
 
 from tests.notebooks import (
@@ -26,10 +25,10 @@ from tests.notebooks import (
     toc_pages,
 )
 from tests.prose import glue_references, stated_numbers
+from tests.reader_notebooks import SITE_SOURCES, last_build, reader_notebook, serialise
 
 CHAPTERS = notebook_chapters()
 CHAPTER_SOURCES = sorted(CHAPTERS_DIR.glob("*.md"))
-NOTEBOOK_SOURCES = [path for path in CHAPTER_SOURCES if is_notebook(path)]
 COMMITTED_IPYNB = sorted(CHAPTERS_DIR.glob("*.ipynb"))
 
 
@@ -103,34 +102,59 @@ def test_numbers_in_prose_are_glued(chapter):
     )
 
 
-def _comparable(notebook: nbformat.NotebookNode) -> dict:
-    return {
-        "kernelspec": notebook.metadata.get("kernelspec"),
-        "cells": [(c.cell_type, c.source, dict(c.metadata)) for c in notebook.cells],
-    }
+# The committed `chapters/<name>.ipynb` is the chapter's reader notebook (tests/reader_notebooks.py):
+# the notebook the website's .ipynb download, Colab and Binder give. It is generated from the last
+# build (`make ipynb` after `make book`), so these tests need `make book` first.
 
 
-@pytest.mark.parametrize("source", NOTEBOOK_SOURCES, ids=_ids(NOTEBOOK_SOURCES))
-def test_paired_ipynb_matches_markdown(source):
-    """Catches a chapter edited in .md without regenerating its .ipynb twin (or the reverse),
-    which would make Colab and Binder run a different chapter from the website."""
-    twin = source.with_suffix(".ipynb")
-    assert twin.exists(), f"{twin.name} is missing: run `make ipynb` and commit it"
-    expected = nbformat.reads(jupytext.writes(jupytext.read(source), fmt="ipynb"), as_version=4)
-    assert _comparable(nbformat.read(twin, as_version=4)) == _comparable(expected), (
-        f"{twin.name} is out of sync with {source.name}: run `make ipynb` and commit it"
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_committed_ipynb_is_the_current_reader_notebook(chapter):
+    """Catches a chapter edited without `make ipynb` (or an .ipynb edited by hand, or saved with
+    outputs), which would make Colab and Binder run a different chapter, or show different
+    numbers, from the website."""
+    committed = CHAPTERS_DIR / f"{chapter}.ipynb"
+    assert committed.exists(), f"{committed.name} is missing: run `make ipynb` and commit it"
+    notebook, _ = reader_notebook(chapter)
+    assert committed.read_text() == serialise(notebook), (
+        f"{committed.name} is not the reader notebook of the current {chapter}.md and build: "
+        "run `make ipynb` and commit it"
     )
 
 
-@pytest.mark.parametrize("twin", COMMITTED_IPYNB, ids=_ids(COMMITTED_IPYNB))
-def test_committed_ipynb_is_output_free_twin(twin):
-    """Catches a committed .ipynb that carries outputs or execution counts (saved after running
-    it), or that has no .md notebook it was generated from."""
-    assert twin.with_suffix(".md").exists(), f"{twin.name} has no {twin.stem}.md source"
-    cells = json.loads(twin.read_text())["cells"]
-    dirty = [
-        index
-        for index, cell in enumerate(cells)
-        if cell.get("outputs") or cell.get("execution_count") is not None
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_website_download_is_the_reader_notebook(chapter):
+    """Catches a build whose ".ipynb" download button still serves the executed MyST notebook
+    (raw roles, no numbers) that sphinx-book-theme copies there, not the reader notebook."""
+    download = SITE_SOURCES / "chapters" / f"{chapter}.ipynb"
+    assert download.exists(), f"{download} is missing: run `make book`"
+    assert download.read_text() == serialise(reader_notebook(chapter)[0]), (
+        f"{download} is not the reader notebook: `make book` writes it"
+    )
+
+
+def _page_text(chapter: str) -> str:
+    page = (SITE_SOURCES.parent / "chapters" / f"{chapter}.html").read_text()
+    main = page[page.index("<main") :]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", main)).split())
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_reader_notebook_numbers_are_the_websites(chapter):
+    """Catches a reader notebook whose equation, theorem, figure or exercise numbers, reference
+    texts or citations are not the ones the built page shows (a numbering of its own, or stale).
+    Citations are compared only when the site renders them author-year, as the notebook does."""
+    _, references = reader_notebook(chapter)
+    text = _page_text(chapter)
+    author_year = last_build().env.config.bibtex_reference_style == "author_year"
+    compared = [
+        " ".join(ref.split()) for kind, ref in references if kind != "cite" or author_year
     ]
-    assert not dirty, f"{twin.name} carries outputs in cells {dirty}: run `make ipynb`"
+    assert compared, f"{chapter}: no references to compare"
+    missing = sorted({ref for ref in compared if ref not in text})
+    assert not missing, f"{chapter}: the reader notebook says {missing}, the website does not"
+
+
+@pytest.mark.parametrize("twin", COMMITTED_IPYNB, ids=_ids(COMMITTED_IPYNB))
+def test_committed_ipynb_has_a_chapter(twin):
+    """Catches a committed .ipynb left behind by a renamed or removed chapter."""
+    assert twin.stem in CHAPTERS, f"{twin.name} has no chapter notebook {twin.stem}.md in the toc"
