@@ -5,8 +5,8 @@ It fails on what a reader would see broken: a cell error, raw MyST in rendered m
 `{glue:text}` role, a `{prf:theorem}` fence, ...), or a figure cell that displays no image. A
 figure cell is one that glues a figure for the book (its outputs carry a glued
 `image/png` record), so the check counts exactly the figures the book numbers
-(`tests.reader_notebooks.problems`; `tests/test_reader_notebooks.py` shows that it fails on a
-deliberately broken notebook).
+(`tests.reader_notebooks.problems`); the self-test below shows that it fails on a deliberately
+broken notebook.
 
 Executing every chapter costs about a minute of CPU, so this module is not part of `make test`
 (its name does not start with `test_`, so `pytest` does not collect it by itself): `make
@@ -21,6 +21,8 @@ from jupyter_cache.executors.utils import single_nb_execution
 
 from tests.notebooks import CELL_TIMEOUT_S, CHAPTERS_DIR, notebook_chapters
 from tests.reader_notebooks import figure_counts, problems
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
 def execute_as_reader(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -46,3 +48,36 @@ def test_chapter_runs_for_a_reader(chapter):
         f"{path.name} as a reader runs it ({shown} of {glued} figures displayed):\n"
         + "\n".join(found)
     )
+
+
+def test_reader_check_fails_on_each_kind_of_breakage():
+    """The self-test of `make test-reader`: a notebook with a raw role, a raw fence, a figure
+    glued but closed without display, and a raising cell must give exactly those problems, and
+    a figure shown with `adamlib.book.show_figure` must pass."""
+    cells = [
+        nbformat.v4.new_markdown_cell("Fine prose, $x$ and `code`."),
+        nbformat.v4.new_markdown_cell("The value is {glue:text}`x:.3f`."),
+        nbformat.v4.new_markdown_cell("```{prf:theorem}\nRaw.\n```"),
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\n"
+            "from myst_nb import glue\nfrom adamlib.book import show_figure"
+        ),
+        nbformat.v4.new_code_cell(
+            "fig, ax = plt.subplots()\nax.plot([0, 1])\n"
+            "glue('fig-hidden', fig, display=False)\nplt.close(fig)"
+        ),
+        nbformat.v4.new_code_cell(
+            "fig, ax = plt.subplots()\nax.plot([1, 0])\nshow_figure('fig-shown', fig)"
+        ),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ]
+    notebook = nbformat.v4.new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    found = problems(execute_as_reader(notebook))
+    assert [message.split(":")[0] for message in found] == ["cell 1", "cell 2", "cell 4", "cell 6"]
+    assert "{glue:text}`" in found[0] and "```{" in found[1]
+    assert "glues 1 figure(s) but displays 0" in found[2] and "ZeroDivisionError" in found[3]

@@ -621,10 +621,18 @@ def reader_notebook(
         if cell.cell_type == "markdown":
             text = translator.cell(cell.source)
             if text.strip():
-                cells.append(nbformat.v4.new_markdown_cell(text))
+                cells.append({"cell_type": "markdown", "metadata": {}, "source": text})
         elif cell.cell_type == "code":
             metadata = {k: v for k, v in cell.metadata.items() if k not in DROPPED_CELL_METADATA}
-            cells.append(nbformat.v4.new_code_cell(cell.source, metadata=metadata))
+            cells.append(
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "metadata": metadata,
+                    "outputs": [],
+                    "source": cell.source,
+                }
+            )
         else:
             cells.append(cell)
     if translator.headings_seen != len(translator.section_numbers):
@@ -632,15 +640,15 @@ def reader_notebook(
             f"{chapter}: {translator.headings_seen} headings but the website numbers "
             f"{len(translator.section_numbers)} sections"
         )
+    for index, cell in enumerate(cells):  # stable ids, so regenerating changes nothing
+        cell["id"] = f"{chapter[:40]}-{index}"
     notebook = nbformat.v4.new_notebook(
-        cells=cells,
+        cells=[nbformat.from_dict(cell) for cell in cells],
         metadata={
             "kernelspec": dict(source.metadata["kernelspec"]),
             "language_info": {"name": "python"},
         },
     )
-    for index, cell in enumerate(notebook.cells):  # stable ids, so regenerating changes nothing
-        cell["id"] = f"{chapter[:40]}-{index}"
     return notebook, translator.references
 
 

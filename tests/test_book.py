@@ -6,6 +6,7 @@ Chapter-specific comparisons of glued values with closed forms and `adamlib` liv
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -107,6 +108,13 @@ def test_numbers_in_prose_are_glued(chapter):
 # build (`make ipynb` after `make book`), so these tests need `make book` first.
 
 
+@functools.cache
+def _reader(chapter: str):
+    """(reader notebook as committed text, substituted references), generated once a session."""
+    notebook, references = reader_notebook(chapter)
+    return serialise(notebook), references
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_committed_ipynb_is_the_current_reader_notebook(chapter):
     """Catches a chapter edited without `make ipynb` (or an .ipynb edited by hand, or saved with
@@ -114,8 +122,7 @@ def test_committed_ipynb_is_the_current_reader_notebook(chapter):
     numbers, from the website."""
     committed = CHAPTERS_DIR / f"{chapter}.ipynb"
     assert committed.exists(), f"{committed.name} is missing: run `make ipynb` and commit it"
-    notebook, _ = reader_notebook(chapter)
-    assert committed.read_text() == serialise(notebook), (
+    assert committed.read_text() == _reader(chapter)[0], (
         f"{committed.name} is not the reader notebook of the current {chapter}.md and build: "
         "run `make ipynb` and commit it"
     )
@@ -127,7 +134,7 @@ def test_website_download_is_the_reader_notebook(chapter):
     (raw roles, no numbers) that sphinx-book-theme copies there, not the reader notebook."""
     download = SITE_SOURCES / "chapters" / f"{chapter}.ipynb"
     assert download.exists(), f"{download} is missing: run `make book`"
-    assert download.read_text() == serialise(reader_notebook(chapter)[0]), (
+    assert download.read_text() == _reader(chapter)[0], (
         f"{download} is not the reader notebook: `make book` writes it"
     )
 
@@ -143,7 +150,7 @@ def test_reader_notebook_numbers_are_the_websites(chapter):
     """Catches a reader notebook whose equation, theorem, figure or exercise numbers, reference
     texts or citations are not the ones the built page shows (a numbering of its own, or stale).
     Citations are compared only when the site renders them author-year, as the notebook does."""
-    _, references = reader_notebook(chapter)
+    _, references = _reader(chapter)
     text = _page_text(chapter)
     author_year = last_build().env.config.bibtex_reference_style == "author_year"
     compared = [
