@@ -203,12 +203,14 @@ class Book:
         return f"{BASE_URL}{docname}.html" + (f"#{anchor}" if anchor else "")
 
     def cite(self, role: str, keys: list[str]) -> str:
-        """The author-year text sphinxcontrib-bibtex's `author_year` style renders."""
-        parts = [self._author_year(key) for key in keys]
+        """The text sphinxcontrib-bibtex's `author_year` style renders: `Kingma and Ba [2015]`
+        (`{cite:t}`), `[Kingma and Ba, 2015]` (`{cite}`, `{cite:p}`), several keys sorted as its
+        bibliography sorts them (author, year) and joined by commas, *et al.* in italics."""
+        parts = sorted(self._author_year(key) for key in keys)
         if role == "cite:t":
-            return "; ".join(f"{authors} [{year}]" for authors, year in parts)
+            return ", ".join(f"{authors} [{year}]" for authors, year in parts)
         if role in ("cite", "cite:p"):
-            return "[" + "; ".join(f"{authors}, {year}" for authors, year in parts) + "]"
+            return "[" + ", ".join(f"{authors}, {year}" for authors, year in parts) + "]"
         raise UnknownMyST(f"citation role {{{role}}} is not translated")
 
     def _author_year(self, key: str) -> tuple[str, str]:
@@ -226,7 +228,7 @@ class Book:
         elif len(last) == 2:
             authors = f"{last[0]} and {last[1]}"
         else:
-            authors = f"{last[0]} et al."
+            authors = f"{last[0]} *et al.*"
         return authors, entry.fields.get("year", "")
 
 

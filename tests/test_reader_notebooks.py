@@ -112,7 +112,7 @@ def test_references_and_citations_read_as_on_the_website(translate):
     assert text == (
         "# 3. Title\n\n## 3.1. Part\n\nSee Theorem 3.2, Fig. 3.4, "
         f"[there]({url}other.html#sec-y), [Bias correction]({url}bias_correction.html),\n"
-        "Kingma and Ba [2015] and [Kingma and Ba, 2015; Devlin et al., 2019]."
+        "Kingma and Ba [2015] and [Devlin *et al.*, 2019, Kingma and Ba, 2015]."
     )
 
 
