@@ -25,6 +25,9 @@ NOTEBOOKS    = $(shell grep -l '^kernelspec:' chapters/*.md 2>/dev/null)
 # The chapters' sweeps multiply thousands of tiny matrices, where BLAS threads cost more than
 # they save (twice the run time with two chapters executing at once on two cores).
 export OPENBLAS_NUM_THREADS ?= 1
+# Figures (matplotlib) and the PDF carry the commit's date instead of the build's, so that two
+# builds of one commit are identical.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
 .PHONY: book test serve ipynb clean format lint pdf
 

@@ -125,6 +125,7 @@ def restructure(tex: str, numbered: set[str], colophon: str) -> str:
             last = following.start()
         pieces.append(intro)
         chapters = chapters[len(intro_chapters) :]
+    moved_labels: list[str] = []
     for index, match in enumerate(chapters):
         pieces.append(tex[last : match.start()])
         end = chapters[index + 1].start() if index + 1 < len(chapters) else None
@@ -136,6 +137,13 @@ def restructure(tex: str, numbered: set[str], colophon: str) -> str:
             cut = body.find("\\end{document}") if cut < 0 else cut
             body, tail = body[:cut], body[cut:]
         doc = DOC_LABEL.search(match.group("labels"))
+        if not body.replace("\\sphinxstepscope", "").strip():
+            # A page with nothing to print (the bibliography page: LaTeX sets the references
+            # at the end of the book): its labels move to the references.
+            moved_labels.append(match.group("labels"))
+            pieces.append(tail)
+            last = len(tex) if end is None else end
+            continue
         if doc and doc.group("doc") in numbered:
             pieces.append(match.group(0) + _move_solutions(body))
         else:
@@ -145,7 +153,11 @@ def restructure(tex: str, numbered: set[str], colophon: str) -> str:
             )
         pieces.append(tail)
         last = len(tex) if end is None else end
-    return "".join(pieces)
+    tex = "".join(pieces)
+    if moved_labels:
+        anchor = "\\begin{sphinxthebibliography}"
+        tex = tex.replace(anchor, "\\phantomsection" + "".join(moved_labels) + "\n" + anchor, 1)
+    return tex
 
 
 def _git(srcdir: Path, *args: str) -> str:
@@ -185,6 +197,15 @@ def rewrite_tex(app: Sphinx, exception: Exception | None) -> None:
             path.write_text(restructure(text, numbered, colophon(srcdir)), encoding="utf-8")
 
 
+def date_of_commit(app: Sphinx) -> None:
+    """The title page's date: the commit's, so that two builds of one commit are the same."""
+    if app.builder.name == "latex":
+        date = _git(Path(app.srcdir), "log", "-1", "--format=%cd", "--date=format:%d %B %Y")
+        if date != "unknown":
+            app.config.today = date
+
+
 def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", date_of_commit)
     app.connect("build-finished", rewrite_tex)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
