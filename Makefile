@@ -1,6 +1,7 @@
 # "Adam, derived and executed": from a fresh clone, `make book` then `make test`.
 #
 #   make book    create/refresh .venv from requirements.txt, execute the chapters, build _build/html
+#   make pdf     typeset the executed book as one PDF with XeLaTeX (after `make book`)
 #   make test    run the whole test suite (tests/) in the same environment
 #   make test-reader  execute every chapter's reader notebook as a reader would (after make book)
 #   make serve   preview _build/html on http://127.0.0.1:$(PORT)
@@ -26,8 +27,11 @@ NOTEBOOKS    = $(shell grep -l '^kernelspec:' chapters/*.md 2>/dev/null)
 # The chapters' sweeps multiply thousands of tiny matrices, where BLAS threads cost more than
 # they save (twice the run time with two chapters executing at once on two cores).
 export OPENBLAS_NUM_THREADS ?= 1
+# Figures (matplotlib) and the PDF carry the commit's date instead of the build's, so that two
+# builds of one commit are identical.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: book test test-reader serve ipynb lab clean format lint
+.PHONY: book test test-reader serve ipynb lab clean format lint pdf
 
 # The chapters' code cells are formatted by ruff to the column the book shows (76 characters),
 # through jupytext so that the MyST text notebooks stay the source.
@@ -52,6 +56,14 @@ book: $(VENV_STAMP)
 	$(PYTHON) -m tests.notebooks --jobs $(JOBS)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going || { rm -rf _build/.doctrees; exit 1; }
 	$(PYTHON) -m tests.reader_notebooks --site
+
+# The whole book as one PDF, typeset by XeLaTeX from the execution cache `make book` filled (no
+# chapter runs twice). Needs Debian's texlive-xetex, texlive-latex-extra, latexmk and
+# fonts-freefont-otf (.ci/run installs them). The PDF is also copied beside the website.
+PDF_NAME := adam-derived-and-executed.pdf
+pdf: $(VENV_STAMP)
+	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
+	mkdir -p _build/html && cp _build/latex/$(PDF_NAME) _build/html/$(PDF_NAME)
 
 test: $(VENV_STAMP)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

@@ -5,8 +5,8 @@ MyST-NB's `glue`. This module keeps those calls out of the reader's way and make
 the same outside the book:
 
 - `glue_all({...})` glues several values in one call (from a cell hidden in the book);
-- `show_figure(name, fig)` glues a figure for the book's numbered `{glue:figure}` and also
-  displays it in the cell, so running the chapter in JupyterLab, Colab or Binder shows every
+- `show_figure(name, fig)` glues a figure (as SVG for the website, PDF for the printed book)
+  for the book's numbered `{glue:figure}` and also displays it in the cell, so running the chapter in JupyterLab, Colab or Binder shows every
   figure inline. In the book the cell carries the `remove-output` tag, so the figure appears once,
   in its numbered place.
 
@@ -47,8 +47,14 @@ def show_figure(name: str, fig: Any) -> None:
     """
     import matplotlib.pyplot as plt
     from IPython.display import display
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
     from myst_nb import glue
 
-    glue(name, fig, display=False)
-    display(fig)
+    # Vector copies: SVG for the website and Jupyter, PDF for the printed book (MyST-NB picks
+    # the first of its builder's preferred types that the output carries).
+    set_matplotlib_formats("svg", "pdf")
+    # A fixed salt makes the SVG's element ids, hence the pages, the same in every build.
+    with plt.rc_context({"svg.hashsalt": name}):
+        glue(name, fig, display=False)
+        display(fig)
     plt.close(fig)
