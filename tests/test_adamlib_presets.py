@@ -449,7 +449,7 @@ def _transcribed(case_index: int) -> list[dict]:
 @pytest.mark.parametrize("case_index", range(len(CASES)), ids=CASE_IDS)
 def test_preset_matches_transcription(case_index):
     """Catches a preset whose switches or defaults differ from the code it cites, and any
-    change of the reference step that alters one of the sixteen implementations (ε placement,
+    change of the reference step that alters one of the implementations (ε placement,
     bias correction, the decay's kind, multiplier or order, AMSGrad's maximum, gradient
     preprocessing, the schedule's index, name exclusions)."""
     case = CASES[case_index]
