@@ -157,7 +157,7 @@ _PRESETS: dict[str, Preset] = {
             "is clipped together with the gradient. With the Module API (param_idx2name given), "
             "Optimizer.set_wd_mult sets wd_mult = 0 for every name not ending in _weight or "
             "_gamma; Gluon's Trainer passes no names, so nothing is excluded there.",
-            exclusion_note="Module API: names not ending in _weight/_gamma",
+            exclusion_note="Module API: names not ending in `_weight`, `_gamma`",
         ),
         Preset(
             "mxnet2-adam",
