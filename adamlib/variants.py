@@ -28,13 +28,18 @@ class Preset:
     doc: str
     amsgrad_form: str | None = None
     """What ``amsgrad=True`` turns on here (an ``AdamConfig.amsgrad`` value); None: no AMSGrad."""
+    exclusion_note: str | None = None
+    """Name-based decay exclusions that depend on the API used (not in ``config``), or None."""
 
 
-_PYTORCH = "cyyever/pytorch @ b1d94d611b4166216f2c89be503dcf82eeb510a2"
+_PYTORCH = "pytorch/pytorch @ v2.13.0"
 _KERAS = "keras-team/keras @ 3422977a5e38fb2f7709aaa9a08e47f0c43d0f60"
 _OPTAX = "google-deepmind/optax @ 2edbcbe2390da13983b92cbef94ac0460ecde1c5"
 _MXNET1 = "apache/mxnet @ 76d73dbd778c9ab4a4584dbc857c8c0694faa162 (branch v1.9.x)"
 _MXNET2 = "apache/mxnet @ b84609d3fc73d20929c114eab95faaa56e6c5ede (master)"
+_FAIRSEQ = "facebookresearch/fairseq @ 3d262bb25690e4eb2e7d3c1309b1e9c406ca4b99"
+_APEX = "NVIDIA/apex @ 6424da3b4faa6c8f062da4a48c424fff3f02d42d"
+_TF1 = "tensorflow/tensorflow @ 026004e05dc172d1639840055462013f95e56bbe"
 
 _PRESETS: dict[str, Preset] = {
     p.name: p
@@ -63,6 +68,16 @@ _PRESETS: dict[str, Preset] = {
             "AdamW as printed: θ_t = θ_{t-1} - η_t(α m̂/(√v̂ + ε) + λ θ_{t-1}). The decay is "
             "multiplied by the schedule multiplier η_t only, not by α. The paper gives λ no "
             "default (λ ∈ ℝ), so weight_decay is 0 until you set it.",
+        ),
+        Preset(
+            "tf1-adam",
+            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, bias_correction="folded"),
+            f"{_TF1}, tensorflow/python/training/adam.py (AdamOptimizer._apply_dense, "
+            "_apply_sparse_shared); tensorflow/core/kernels/training_ops.cc (ApplyAdamNonCuda)",
+            "TensorFlow 1's tf.train.AdamOptimizer, the canonical ε̂ implementation: "
+            "lr_t = lr√(1-β₂ᵗ)/(1-β₁ᵗ), θ ← θ - lr_t·m/(√v + ε̂) (its docstring calls eps "
+            "'epsilon hat'); no weight decay, no AMSGrad. The sparse path decays every row's m "
+            "and v, so it equals the dense step.",
         ),
         Preset(
             "pytorch-adam",
@@ -139,7 +154,10 @@ _PRESETS: dict[str, Preset] = {
             f"{_MXNET1}, python/mxnet/optimizer/optimizer.py (Adam.update); "
             "src/operator/optimizer_op-inl.h (AdamUpdateKernel)",
             "MXNet 1.x Adam: lr folded in Python, g' = clip(g·rescale_grad + wd·w); the L2 term "
-            "is clipped together with the gradient.",
+            "is clipped together with the gradient. With the Module API (param_idx2name given), "
+            "Optimizer.set_wd_mult sets wd_mult = 0 for every name not ending in _weight or "
+            "_gamma; Gluon's Trainer passes no names, so nothing is excluded there.",
+            exclusion_note="Module API: names not ending in `_weight`, `_gamma`",
         ),
         Preset(
             "mxnet2-adam",
@@ -189,11 +207,39 @@ _PRESETS: dict[str, Preset] = {
             AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                        bias_correction="folded", weight_decay_kind="decoupled",
                        decay_multiplier="lr", decay_applies_to="old_param"),
-            "facebookresearch/fairseq @ 3d262bb25690e4eb2e7d3c1309b1e9c406ca4b99, "
-            "fairseq/optim/adam.py (class Adam, the Python path)",
-            "fairseq --optimizer adam (Python path: CPU or no apex): folded form, decoupled "
-            "decay lr·λ on the old θ; amsgrad over the raw v. fairseq requires a learning rate.",
+            f"{_FAIRSEQ}, fairseq/optim/adam.py (class Adam, the Python path)",
+            "fairseq --optimizer adam on its Python path (no CUDA, no apex, --use-old-adam, or "
+            "TPU): folded form, decoupled decay lr·λ on the old θ; amsgrad over the raw v. "
+            "lr=1e-3 is the class's default; fairseq-train's own default is --lr 0.25 "
+            "(fairseq/dataclass/configs.py, OptimizationConfig.lr = [0.25]). With CUDA and apex "
+            "fairseq uses fairseq-fusedv1 or fairseq-fusedv2 instead.",
             amsgrad_form="max_v",
+        ),
+        Preset(
+            "fairseq-fusedv1",
+            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                       bias_correction="folded", weight_decay_kind="decoupled",
+                       decay_multiplier="bias_corrected_lr", decay_applies_to="old_param"),
+            f"{_FAIRSEQ}, fairseq/optim/fused_adam.py (FusedAdamV1, chosen when the module "
+            f"fused_adam_cuda imports); {_APEX}, "
+            "apex/contrib/csrc/optimizers/fused_adam_cuda_kernel.cu (fused_adam_cuda, "
+            "adam_cuda_kernel, eps_mode 1)",
+            "fairseq on GPU with apex's legacy fused_adam_cuda extension: step_size = "
+            "lr√(1-β₂ᵗ)/(1-β₁ᵗ), p ← p - step_size·(m/(√v + ε̂) + λp): the folded form with "
+            "the decay multiplied by the bias-corrected lr, like MXNet 2's AdamW. No AMSGrad.",
+        ),
+        Preset(
+            "fairseq-fusedv2",
+            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                       bias_correction="explicit", weight_decay_kind="decoupled",
+                       decay_multiplier="lr", decay_applies_to="old_param"),
+            f"{_FAIRSEQ}, fairseq/optim/fused_adam.py (FusedAdamV2(apex.optimizers.FusedAdam), "
+            f"chosen when only apex.optimizers imports); {_APEX}, "
+            "apex/optimizers/fused_adam.py (adam_w_mode=True), csrc/multi_tensor_adam.cu "
+            "(AdamFunctor, ADAM_MODE_1)",
+            "fairseq on GPU with apex's multi-tensor FusedAdam: p ← p - lr·(m̂/(√v̂ + ε) + λp), "
+            "form A with decoupled lr·λ decay of the old p, i.e. torch.optim.AdamW's step "
+            "(with weight_decay=0 by default). No AMSGrad.",
         ),
     ]
 }

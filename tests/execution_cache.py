@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = ROOT / yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["cache"]
 FINGERPRINT_NAME = "inputs.sha256"
 # Everything outside a notebook that its outputs depend on, relative to the repository root.
-CHAPTER_INPUTS = ("adamlib", "requirements.txt")
+CHAPTER_INPUTS = ("adamlib", "requirements.txt", "tests/transcriptions")
 
 
 def _input_files(root: Path) -> list[Path]:

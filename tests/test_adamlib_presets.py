@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from adamlib import AdamConfigError, reference, variants
-from tests.transcriptions import bert, fairseq, hf, keras, mxnet, optax, papers, seed_post
+from tests.transcriptions import bert, fairseq, hf, keras, mxnet, optax, papers, seed_post, tf1
 from tests.transcriptions.compare import MUTANT_MARGIN, RTOL, deviation
 from tests.transcriptions.problem import NoisyQuadratic
 from tests.transcriptions.shims import Parameter, Variable
@@ -171,6 +171,19 @@ def bert_run(make) -> Callable:
                                 global_step=global_step)
             global_step = global_step + 1  # create_optimizer's step_update
             history.append(snapshot({v.name: v for v in variables}))
+        return history
+    return run
+
+
+def tf1_run(make, sparse: bool = False) -> Callable:
+    def run(problem):
+        opt = make()
+        variables = problem.initial()
+        history = [snapshot(variables)]
+        for t in range(1, STEPS + 1):
+            grads = problem.grad(variables, t)
+            opt.apply_gradients([(grads[n], variables[n]) for n in variables], sparse=sparse)
+            history.append(snapshot(variables))
         return history
     return run
 
@@ -400,6 +413,29 @@ CASES = [
                                                      eps=1e-3, weight_decay=0.2)),
          "fairseq-adam", dict(ADAM_HYPER, weight_decay=0.2),
          {"amsgrad": {"amsgrad": "max_v"}}),
+    Case("fairseq FusedAdamV1 (apex fused_adam_cuda kernel)", 26, SHAPES,
+         torch_style_run(lambda params: fairseq.FusedAdamV1(params, lr=0.03, betas=(0.8, 0.95),
+                                                            eps=1e-3, weight_decay=0.2),
+                         lr_schedule=eta_zero_based),
+         "fairseq-fusedv1", dict(ADAM_HYPER, weight_decay=0.2, schedule_multiplier=eta_zero_based),
+         {"decay × lr": {"decay_multiplier": "lr"}, "explicit": {"bias_correction": "explicit"},
+          "decay after the step": {"decay_applies_to": "updated_param"}}),
+    Case("fairseq FusedAdamV2 (apex multi_tensor_adam, adam_w_mode)", 27, SHAPES,
+         torch_style_run(lambda params: fairseq.FusedAdamV2(params, lr=0.03, betas=(0.8, 0.95),
+                                                            eps=1e-3, weight_decay=0.2),
+                         lr_schedule=eta_zero_based),
+         "fairseq-fusedv2", dict(ADAM_HYPER, weight_decay=0.2, schedule_multiplier=eta_zero_based),
+         {"folded": {"bias_correction": "folded"},
+          "decay × bias-corrected lr": {"decay_multiplier": "bias_corrected_lr"},
+          "L2": {"weight_decay_kind": "l2"}}),
+    Case("TF1 tf.train.AdamOptimizer, dense kernel", 28, SHAPES,
+         tf1_run(lambda: tf1.AdamOptimizer(learning_rate=0.03, beta1=0.8, beta2=0.95,
+                                           epsilon=1e-3)),
+         "tf1-adam", ADAM_HYPER, {"explicit": {"bias_correction": "explicit"}}),
+    Case("TF1 tf.train.AdamOptimizer, sparse path", 29, SHAPES,
+         tf1_run(lambda: tf1.AdamOptimizer(learning_rate=0.03, beta1=0.8, beta2=0.95,
+                                           epsilon=1e-3), sparse=True),
+         "tf1-adam", ADAM_HYPER, {"explicit": {"bias_correction": "explicit"}}),
 ]
 CASE_IDS = [case.name for case in CASES]
 
@@ -413,7 +449,7 @@ def _transcribed(case_index: int) -> list[dict]:
 @pytest.mark.parametrize("case_index", range(len(CASES)), ids=CASE_IDS)
 def test_preset_matches_transcription(case_index):
     """Catches a preset whose switches or defaults differ from the code it cites, and any
-    change of the reference step that alters one of the sixteen implementations (ε placement,
+    change of the reference step that alters one of the implementations (ε placement,
     bias correction, the decay's kind, multiplier or order, AMSGrad's maximum, gradient
     preprocessing, the schedule's index, name exclusions)."""
     case = CASES[case_index]
@@ -489,7 +525,10 @@ SOURCE_DEFAULTS = {
     "mxnet2-adamw": (1e-3, (0.9, 0.999), 1e-6, 0.0),
     "bert-adamweightdecay": (1e-3, (0.9, 0.999), 1e-6, 0.01),  # create_optimizer; init_lr required
     "hf-adamw": (1e-3, (0.9, 0.999), 1e-6, 0.0),
-    "fairseq-adam": (1e-3, (0.9, 0.999), 1e-8, 0.0),  # lr required
+    "fairseq-adam": (1e-3, (0.9, 0.999), 1e-8, 0.0),  # the class's lr; fairseq-train: 0.25
+    "fairseq-fusedv1": (1e-3, (0.9, 0.999), 1e-8, 0.0),
+    "fairseq-fusedv2": (1e-3, (0.9, 0.999), 1e-8, 0.0),
+    "tf1-adam": (1e-3, (0.9, 0.999), 1e-8, 0.0),
 }
 
 
@@ -520,6 +559,9 @@ DEFAULT_RUNS = {
         1e-3, **bert.CREATE_OPTIMIZER_SETTINGS))),
     "hf-adamw": (SHAPES, torch_style_run(hf.AdamW)),
     "fairseq-adam": (SHAPES, torch_style_run(fairseq.Adam)),
+    "fairseq-fusedv1": (SHAPES, torch_style_run(fairseq.FusedAdamV1)),
+    "fairseq-fusedv2": (SHAPES, torch_style_run(fairseq.FusedAdamV2)),
+    "tf1-adam": (SHAPES, tf1_run(tf1.AdamOptimizer)),
 }
 
 
@@ -548,7 +590,8 @@ def test_amsgrad_true_selects_the_frameworks_form(name, form):
 
 
 @pytest.mark.parametrize("name", ["paper-adam", "paper-adamw", "mxnet1-adam", "mxnet2-adam",
-                                  "mxnet2-adamw", "bert-adamweightdecay", "hf-adamw"])
+                                  "mxnet2-adamw", "bert-adamweightdecay", "hf-adamw",
+                                  "fairseq-fusedv1", "fairseq-fusedv2", "tf1-adam"])
 def test_amsgrad_true_is_refused_where_the_source_has_none(name):
     """Catches a preset that silently invents AMSGrad for an implementation without it."""
     with pytest.raises(AdamConfigError, match=f"amsgrad=True is not allowed for '{name}'"):

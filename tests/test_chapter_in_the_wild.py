@@ -15,6 +15,10 @@ import torch
 
 from adamlib import reference, variants
 from tests.notebooks import glued
+from tests.transcriptions import fairseq as fairseq_transcription
+from tests.transcriptions.at_defaults import RUNS as TRANSCRIBED_AT_DEFAULTS
+from tests.transcriptions.compare import RTOL, deviation
+from tests.transcriptions.problem import NoisyQuadratic
 
 B1, B2 = sp.Rational(9, 10), sp.Rational(999, 1000)
 
@@ -26,10 +30,86 @@ def g():
 
 def test_preset_count_matches_the_registry(g):
     """Catches a variant matrix that silently drops or duplicates presets, or a preset whose
-    default ε is none of the documented ones (1e-8 torch/optax/MXNet Adam/fairseq, 1e-7
-    Keras, 1e-6 BERT/HF/MXNet 2 AdamW): the issue lists sixteen implementations."""
-    assert g["n_presets"] == 16
+    default ε is none of the documented ones (1e-8 torch/optax/TF1/MXNet Adam/fairseq, 1e-7
+    Keras, 1e-6 BERT/HF/MXNet 2 AdamW)."""
+    assert g["n_presets"] == len(variants.names()) == 19
     assert g["n_default_eps"] == 3
+
+
+def _framework_at_defaults(name, problem, steps):
+    """The framework's own trajectory at its defaults: torch.optim for the PyTorch presets,
+    the transcription of the cited source for every other one (no adamlib involved)."""
+    if name not in ("pytorch-adam", "pytorch-adamw"):
+        return TRANSCRIBED_AT_DEFAULTS[name](problem, steps)
+    theta = torch.nn.Parameter(torch.tensor(problem.initial()["theta"], dtype=torch.float64))
+    optimizer = (torch.optim.Adam if name == "pytorch-adam" else torch.optim.AdamW)([theta])
+    history = [problem.initial()]
+    for t in range(1, steps + 1):
+        theta.grad = torch.tensor(problem.grad(history[-1], t)["theta"], dtype=torch.float64)
+        optimizer.step()
+        history.append({"theta": theta.detach().numpy().copy()})
+    return history
+
+
+def test_distinct_presets_at_defaults_from_the_frameworks(g):
+    """Catches a wrong "N presets, M distinct" count or grouping: the frameworks themselves
+    (transcriptions and torch.optim), each at its own defaults on another problem, are grouped
+    by agreement to RTOL; the chapter groups adamlib's trajectories. The groups must be the
+    same sets, and distinct groups must differ by far more than rounding."""
+    problem = NoisyQuadratic({"theta": (12,)}, 77)
+    runs = {name: _framework_at_defaults(name, problem, 100) for name in variants.names()}
+    groups = []
+    for name, run in runs.items():
+        for group in groups:
+            if deviation(run, runs[group[0]]) <= RTOL:
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    assert g["n_distinct_defaults"] == len(groups) == 9
+    assert sorted(map(sorted, g["default_groups"])) == sorted(map(sorted, groups))
+    heads = [group[0] for group in groups]
+    assert min(deviation(runs[a], runs[b]) for i, a in enumerate(heads)
+               for b in heads[i + 1:]) > 1e-9
+
+
+def test_every_preset_matches_its_framework_at_defaults(g):
+    """Catches a preset that the chapter's own check table lets through."""
+    assert set(g["checked_deviations"]) == set(variants.names())
+    assert all(d <= RTOL for d in g["checked_deviations"].values())
+    assert g["checked_worst"] <= RTOL
+
+
+def test_fairseq_default_learning_rate_is_the_sources(g):
+    """Catches the claim that fairseq requires a learning rate, or a wrong default: the
+    transcription of fairseq/dataclass/configs.py (OptimizationConfig.lr = [0.25])."""
+    assert g["fairseq_cli_lr"] == fairseq_transcription.CLI_DEFAULT_LR[0] == 0.25
+
+
+def test_fairseq_three_paths(g):
+    """Catches a fused path given the Python path's decay or ε form. Decay ratio to αλ at t=1:
+    Python/V2 1, V1 √(1-β₂)/(1-β₁). First step for g = ε = 1e-8, lr = 1: form B (Python, V1)
+    -√(1-β₂)g/(√(1-β₂)g + ε), form A (V2) -g/(g + ε) = -1/2."""
+    assert g["fairseq_python_ratio_1"] == pytest.approx(1.0, rel=1e-9)
+    assert g["fairseq_v1_ratio_1"] == pytest.approx(float(sp.sqrt(1 - B2) / (1 - B1)), rel=1e-9)
+    grad = eps = sp.Rational(1, 10**8)
+    form_b = -sp.sqrt(1 - B2) * grad / (sp.sqrt(1 - B2) * grad + eps)
+    assert g["fairseq_tiny"]["fairseq-adam"] == pytest.approx(float(form_b), rel=1e-10)
+    assert g["fairseq_tiny"]["fairseq-fusedv1"] == pytest.approx(float(form_b), rel=1e-10)
+    assert g["fairseq_tiny_v2"] == pytest.approx(-0.5, rel=1e-10)
+
+
+def test_when_differences_matter(g):
+    """Catches a wrong float16 claim (1e-8 is zero in float16; torch's step gives nan for a
+    zero gradient and -inf for 1e-3) and a wrong hyperparameter-transfer demonstration:
+    PyTorch θ_N = (1 - αλ)^N, the paper's (1 - λ)^N whatever α."""
+    assert g["fp16_eps"] == 0.0
+    assert g["fp16_theta"] == ["nan", "-inf"]
+    n = g["transfer_steps"]
+    assert g["transfer_torch_1"] == pytest.approx((1 - 1e-3 * 1e-2) ** n, rel=1e-12)
+    assert g["transfer_torch_2"] == pytest.approx((1 - 2e-3 * 1e-2) ** n, rel=1e-12)
+    assert g["transfer_paper_1"] == pytest.approx((1 - 1e-5) ** n, rel=1e-12)
+    assert g["transfer_paper_2"] == pytest.approx((1 - 1e-5) ** n, rel=1e-12)
 
 
 def test_eps_equivalence_closed_form(g):
@@ -65,7 +145,7 @@ def test_default_eps_first_steps(g):
     # shared/reference/adam-variants.md §9; every other preset is form A ("explicit").
     documented_form = {name: "folded" for name in (
         "paper-adam-epshat", "keras-adam", "keras-adamw", "mxnet1-adam", "mxnet2-adam",
-        "mxnet2-adamw", "hf-adamw", "fairseq-adam")} | {"bert-adamweightdecay": "none"}
+        "mxnet2-adamw", "hf-adamw", "fairseq-adam", "fairseq-fusedv1", "tf1-adam")} | {"bert-adamweightdecay": "none"}
     grad = sp.Rational(1, 10**8)
     for name, step in g["default_eps_steps"].items():
         eps = sp.nsimplify(documented_eps.get(name, 1e-8))
@@ -161,7 +241,7 @@ def test_trajectory_groups_follow_from_the_switches(g):
     """Catches a figure whose 'same as PyTorch' group is not the set of presets whose switches
     and defaults equal torch.optim.Adam's at weight_decay 0 (form A, ε = 1e-8, no AMSGrad,
     no eps_root, no decay) and a farthest preset other than BERT (no bias correction)."""
-    torch_like = ["optax-adam", "paper-adam", "paper-adamw", "pytorch-adam"]
+    torch_like = ["fairseq-fusedv2", "optax-adam", "paper-adam", "paper-adamw", "pytorch-adam"]
     assert g["traj_same_as_torch_list"] == torch_like
     assert g["traj_farthest"] == "bert-adamweightdecay"
     assert all(d > 0 for n, d in g["traj_final_distance"].items() if n not in torch_like)
@@ -188,7 +268,8 @@ def test_recipe_closed_forms(g):
     names = {"a": a, "e": e, "w": w, "s": s, "rho": rho, "beta1": beta1, "beta2": beta2, "t": t}
     lr = sp.sympify(g["recipe_lr"], locals=names).rhs
     wd = sp.sympify(g["recipe_wd"], locals=names).rhs
-    eps = sp.sympify(g["recipe_eps"].replace("epsilon'", "epsilon_prime"), locals=names).rhs
+    assert "epsilon'" not in g["recipe_eps"].replace("\\epsilon'", "")  # renders as ε′
+    eps = sp.sympify(g["recipe_eps"].replace("\\epsilon'", "epsilon_prime"), locals=names).rhs
     assert sp.simplify(lr - s * (1 - beta1**t) / sp.sqrt(1 - beta2**t)) == 0
     assert sp.simplify(eps - e / sp.sqrt(1 - beta2**t)) == 0
     assert sp.simplify(wd - rho / lr) == 0
