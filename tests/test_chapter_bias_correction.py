@@ -355,3 +355,16 @@ def test_experiment_counts(g):
         steps = uncorrected_constant_steps(BETA1, beta2, g["bias_exp_steps"])
         assert g[f"bias_exp_inflation_b2_{name}"] == pytest.approx(steps.mean(), rel=1e-10)
     assert g["bias_exp_first_loss_max_b2_09999_lr_1em2"] >= g["bias_exp_initial_loss"]
+
+
+def test_experiment_overall_best(g):
+    """Catches a claim that the grid reproduces "best results with small 1 - β₂ and correction":
+    the lowest mean final loss of the grid is at β₂ = 0.99 without correction."""
+    explicit = np.array(g["bias_exp_final_table_explicit"]).mean(axis=2)
+    none = np.array(g["bias_exp_final_table_none"]).mean(axis=2)
+    overall = np.stack([explicit, none])
+    switch, b2_at, _ = np.unravel_index(overall.argmin(), overall.shape)
+    assert g["bias_exp_overall_best"] == pytest.approx(overall.min(), rel=1e-12)
+    assert g["bias_exp_overall_best_b2"] == [0.99, 0.999, 0.9999][b2_at] == 0.99
+    assert g["bias_exp_overall_best_switch"] == ("with correction", "without correction")[switch]
+    assert switch == 1
