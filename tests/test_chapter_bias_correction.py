@@ -261,3 +261,110 @@ def test_experiment_early_maximum_across_beta2(g):
     assert corrected == pytest.approx([corrected[0]] * len(beta2s), abs=5e-3)
     assert all(low < high for low, high in zip(uncorrected, uncorrected[1:]))
     assert uncorrected[-1] > corrected[-1]
+
+
+def test_jensen_two_point_example(g):
+    """Catches a wrong Jensen example: for g₁ ∈ {1, 3} with equal probability,
+    E[1/√g₁²] = 2/3 and 1/√E[g₁²] = 1/√5, so the inverse root is biased upwards."""
+    assert g["bias_jensen_mean_inverse_root"] == pytest.approx(2 / 3, rel=1e-12)
+    assert g["bias_jensen_inverse_root_mean"] == pytest.approx(1 / math.sqrt(5), rel=1e-12)
+    assert g["bias_jensen_ratio"] == pytest.approx(2 * math.sqrt(5) / 3, rel=1e-12)
+    assert g["bias_jensen_ratio"] > 1
+
+
+@pytest.mark.parametrize("beta2", [0.99, 0.999, 0.9999])
+def test_lone_spike_step_range(g, beta2):
+    """Catches a wrong range for the corrected lone-spike step (e.g. a claim that it stays near
+    α): zero gradients for t-1 steps then one unit gradient, the recurrences iterated here; for
+    β₂ = 0.9999 it is 3.08α at t = 1000, 7.95α at t = 10⁴ and tends to the uncorrected 10α."""
+    for t in (10, 100, 1000, 10_000):
+        m = (1 - BETA1) * 1.0  # all earlier gradients were zero
+        v = (1 - beta2) * 1.0
+        direct = (m / (1 - BETA1**t)) / math.sqrt(v / (1 - beta2**t))
+        assert g[f"bias_spike_b2_{key(beta2)}_t{t}"] == pytest.approx(direct, rel=1e-12)
+    assert g[f"bias_spike_uncorrected_b2_{key(beta2)}"] == pytest.approx(
+        (1 - BETA1) / math.sqrt(1 - beta2), rel=1e-12)
+    if beta2 == 0.9999:
+        assert g["bias_spike_b2_09999_t1000"] == pytest.approx(3.08, abs=0.005)
+        assert g["bias_spike_b2_09999_t10000"] == pytest.approx(7.95, abs=0.005)
+        assert g["bias_spike_uncorrected_b2_09999"] == pytest.approx(10.0, rel=1e-12)
+    assert g["bias_spike_limit_default"] == pytest.approx(0.1 / math.sqrt(0.001), rel=1e-12)
+    assert g["bias_spike_adamlib_difference"] < 1e-9
+
+
+@pytest.fixture(scope="module")
+def extra_runs(g):
+    """Single runs for the cells the counts hinge on, besides those of `runs`: β₂ = 0.9999 at
+    α = 1e-3, and β₂ = 0.999 at α = 1e-2 (where the correction is ahead by a few per cent)."""
+    return {(correction, beta2, lr, seed): _experiment_member(g, correction, beta2, lr, seed)[1]
+            for correction in ("explicit", "none") for beta2, lr in ((0.9999, 1e-3), (0.999, 1e-2))
+            for seed in g["bias_exp_seeds"]}
+
+
+def test_experiment_table_matches_single_runs(g, runs, extra_runs):
+    """Catches a glued table of final losses that is not what the stated setup produces (cells
+    mixed up in the vectorised grid): its entries are compared with single runs."""
+    lrs = [1e-4, 1e-3, 1e-2, 1e-1]
+    beta2s = [0.99, 0.999, 0.9999]
+    for correction in ("explicit", "none"):
+        table = np.array(g[f"bias_exp_final_table_{correction}"])
+        assert table.shape == (3, 4, len(g["bias_exp_seeds"]))
+        for n, seed in enumerate(g["bias_exp_seeds"]):
+            for lr in (1e-4, 1e-2, 1e-1):
+                assert table[2, lrs.index(lr), n] == pytest.approx(
+                    runs[(correction, lr, seed)][1], rel=1e-8)
+            for beta2, lr in ((0.9999, 1e-3), (0.999, 1e-2)):
+                assert table[beta2s.index(beta2), lrs.index(lr), n] == pytest.approx(
+                    extra_runs[(correction, beta2, lr, seed)], rel=1e-8)
+
+
+def test_experiment_counts(g):
+    """Catches counts in the prose that do not follow from the table: the uncorrected run ends
+    lower in 9 of 12 cells (29 of 36 runs); the correction clearly wins only at α = 1e-2,
+    β₂ = 0.9999; every α = 0.1 run ends above the mean-image loss; the best step size of each
+    switch value is inside the grid; and the step inflation factors are recomputed here."""
+    explicit = np.array(g["bias_exp_final_table_explicit"])
+    none = np.array(g["bias_exp_final_table_none"])
+    mean_e, mean_n = explicit.mean(axis=2), none.mean(axis=2)
+    lower = mean_n < mean_e
+    assert g["bias_exp_uncorrected_lower"] == int(lower.sum()) == 9
+    assert g["bias_exp_cells"] == 12
+    assert g["bias_exp_uncorrected_lower_runs"] == int((none < explicit).sum()) == 29
+    ratio = mean_n / mean_e
+    assert g["bias_exp_ratio_b2_09999_lr_1em2"] == pytest.approx(ratio[2, 2], rel=1e-10)
+    assert ratio[2, 2] > 3
+    others = [ratio[cell] for cell in zip(*np.nonzero(~lower)) if cell != (2, 2)]
+    assert g["bias_exp_other_corrected_lower_count"] == len(others) == 2
+    assert g["bias_exp_other_corrected_lower_max_gap"] == pytest.approx(max(others) - 1)
+    assert max(others) < 1.05
+    mean_image = g["bias_exp_mean_image_loss"]
+    largest = np.concatenate([explicit[:, 3, :].ravel(), none[:, 3, :].ravel()])
+    assert g["bias_exp_largest_lr_above_mean_image"] == int((largest > mean_image).sum()) == 18
+    assert g["bias_exp_largest_lr_runs"] == 18
+    assert mean_n[2, 3] < mean_e[2, 3]
+    for table in (mean_e, mean_n):
+        assert all(0 < at < 3 for at in table.argmin(axis=1))
+    for b2_at, b2 in enumerate(("099", "0999", "09999")):
+        assert g[f"bias_exp_best_explicit_b2_{b2}"] == pytest.approx(mean_e[b2_at].min())
+        assert g[f"bias_exp_best_none_b2_{b2}"] == pytest.approx(mean_n[b2_at].min())
+    assert mean_e[1].min() < mean_n[1].min() and mean_e[2].min() < mean_n[2].min()
+    assert mean_e[0].min() > mean_n[0].min()
+    # an uncorrected run at α = 1e-4 ends close to a corrected one at 1e-3 (β₂ = 0.9999)
+    assert mean_n[2, 0] == pytest.approx(mean_e[2, 1], rel=0.05)
+    for beta2, name in ((0.99, "099"), (0.999, "0999"), (0.9999, "09999")):
+        steps = uncorrected_constant_steps(BETA1, beta2, g["bias_exp_steps"])
+        assert g[f"bias_exp_inflation_b2_{name}"] == pytest.approx(steps.mean(), rel=1e-10)
+    assert g["bias_exp_first_loss_max_b2_09999_lr_1em2"] >= g["bias_exp_initial_loss"]
+
+
+def test_experiment_overall_best(g):
+    """Catches a claim that the grid reproduces "best results with small 1 - β₂ and correction":
+    the lowest mean final loss of the grid is at β₂ = 0.99 without correction."""
+    explicit = np.array(g["bias_exp_final_table_explicit"]).mean(axis=2)
+    none = np.array(g["bias_exp_final_table_none"]).mean(axis=2)
+    overall = np.stack([explicit, none])
+    switch, b2_at, _ = np.unravel_index(overall.argmin(), overall.shape)
+    assert g["bias_exp_overall_best"] == pytest.approx(overall.min(), rel=1e-12)
+    assert g["bias_exp_overall_best_b2"] == [0.99, 0.999, 0.9999][b2_at] == 0.99
+    assert g["bias_exp_overall_best_switch"] == ("with correction", "without correction")[switch]
+    assert switch == 1

@@ -139,25 +139,113 @@ def test_preconditioner_admits_no_penalty(g):
     assert sp.simplify(step_l2 - ((1 - LAM) * theta - ALPHA * p1 * grad)) == 0
 
 
-def test_proposition_2_example_matches_a_transcription(g):
-    """Catches a wrong endpoint or distance in the Proposition 2 example (wrong preset, decay
-    convention or grid), by rerunning it with the NumPy transcription; also pins the published
-    numbers of shared/reference/papers.md §3.1 (distance 0.150 at λ' ≈ 0.25)."""
-    def loss_grad(theta, _t):
-        return HESSIAN * (theta - CENTRE)
+def test_scale_adjusted_penalty_is_lambda_over_alpha(g):
+    """Catches a wrong coefficient in Proposition 3 (e.g. the λ'/(2α) with λ' = λ/α of the
+    paper's display read literally, which is λ/α²): with M = diag(1/s) and the penalty
+    (c/2)Σ s_i θ_i², the step must equal the weight-decay step, checked on random numbers."""
+    coefficient = _expr(g["l2wd_sreg_coefficient_srepr"])
+    assert sp.simplify(coefficient - LAM / ALPHA) == 0
+    rng = np.random.default_rng(3)
+    scales, theta, grad = rng.random(5) + 0.1, rng.standard_normal(5), rng.standard_normal(5)
+    alpha, lam = 0.03, 0.2
+    c = float(coefficient.subs({ALPHA: alpha, LAM: lam}))
+    sreg_step = theta - alpha / scales * (grad + c * scales * theta)
+    decay_step = (1 - lam) * theta - alpha / scales * grad
+    np.testing.assert_allclose(sreg_step, decay_step, rtol=1e-13)
+    wrong = theta - alpha / scales * (grad + c / alpha * scales * theta)
+    assert np.abs(wrong - decay_step).max() > 1e-3
 
-    steps, lr = g["l2wd_prop2_steps"], g["l2wd_prop2_alpha"]
-    penalties = np.logspace(np.log10(g["l2wd_prop2_lam_l2_min"]),
-                            np.log10(g["l2wd_prop2_lam_l2_max"]), g["l2wd_prop2_grid_size"])
-    adamw_end = _adam_transcription(THETA0, loss_grad, lr, steps, decay=g["l2wd_prop2_lam"])[-1]
-    l2_ends = _adam_transcription(np.tile(THETA0, (len(penalties), 1)), loss_grad, lr, steps,
-                                  l2=penalties[:, None])[-1]
-    distances = np.linalg.norm(l2_ends - adamw_end, axis=1)
-    np.testing.assert_allclose(g["l2wd_prop2_adamw_end_exact"], adamw_end, rtol=1e-10)
-    assert g["l2wd_prop2_closest_distance"] == pytest.approx(distances.min(), rel=1e-9)
-    assert g["l2wd_prop2_best_lam_l2"] == pytest.approx(penalties[distances.argmin()], rel=1e-12)
-    assert g["l2wd_prop2_closest_distance"] == pytest.approx(0.150, abs=5e-4)
-    assert g["l2wd_prop2_best_lam_l2"] == pytest.approx(0.25, rel=0.02)
+
+def test_first_steps_against_torch(g):
+    """Catches a wrong counterexample eq-l2wd-first-steps (e.g. AdamW's decay left out, or Adam +
+    L2 steps that are not ±α): one step of the real torch.optim.Adam (weight_decay=λ') and AdamW
+    with eps=0 must give the glued steps, every Adam + L2 coordinate moves by exactly α and
+    AdamW's moves differ between coordinates."""
+    torch = pytest.importorskip("torch")
+    alpha, lam = g["l2wd_first_alpha"], g["l2wd_first_lam"]
+    theta0 = np.array(g["l2wd_first_theta0"])
+    grad = np.array(g["l2wd_first_grad"])
+
+    def torch_step(cls, **kwargs):
+        p = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+        opt = cls([p], lr=alpha, eps=0.0, **kwargs)
+        p.grad = torch.tensor(grad, dtype=torch.float64)
+        opt.step()
+        return (p.detach().numpy() - theta0) / alpha
+
+    for penalty, glued_step in zip(g["l2wd_first_lam_l2"], g["l2wd_first_l2_steps"]):
+        expected = torch_step(torch.optim.Adam, weight_decay=penalty)
+        np.testing.assert_allclose(glued_step, expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(np.abs(glued_step), 1.0, rtol=1e-12)
+    adamw = torch_step(torch.optim.AdamW, weight_decay=lam)
+    np.testing.assert_allclose(g["l2wd_first_adamw_steps"], adamw, rtol=1e-12, atol=1e-12)
+    sizes = np.abs(adamw)
+    np.testing.assert_allclose(sizes, np.abs(np.sign(grad) + lam * theta0), rtol=1e-12)
+    assert sizes.max() - sizes.min() > 0.1
+    assert g["l2wd_first_step_error"] < 1e-15
+
+
+@pytest.fixture(scope="module")
+def noise_runs(g):
+    """The chapter's noisy-quadratic runs repeated with the NumPy transcription and the same
+    random stream (one N(0, 1) draw of shape (replicas, scales) per step)."""
+    scales = np.logspace(np.log10(g["l2wd_noise_s_min"]), np.log10(g["l2wd_noise_s_max"]),
+                         g["l2wd_noise_count"])
+    replicas, steps = g["l2wd_noise_replicas"], g["l2wd_noise_steps"]
+    first_averaged = g["l2wd_noise_burn_in"]
+
+    def run(**kwargs):
+        rng = np.random.default_rng(0)
+
+        def loss_grad(theta, _t):
+            noise = rng.standard_normal(theta.shape)
+            return (theta - 1.0) + scales * noise
+
+        history = _adam_transcription(np.ones((replicas, len(scales))), loss_grad,
+                                      g["l2wd_noise_alpha"], steps, **kwargs)
+        return history[first_averaged:].mean(axis=(0, 1))
+
+    return scales, {"l2": run(l2=g["l2wd_noise_lam_l2"]), "adamw": run(decay=g["l2wd_noise_lam"])}
+
+
+def test_noise_experiment_matches_a_transcription(g, noise_runs):
+    """Catches stationary means that are not what the stated setup produces (wrong preset,
+    decay convention, averaging window or noise): rerun here with the transcription."""
+    _, means = noise_runs
+    np.testing.assert_allclose(g["l2wd_noise_l2_means"], means["l2"], rtol=1e-8)
+    np.testing.assert_allclose(g["l2wd_noise_adamw_means"], means["adamw"], rtol=1e-8)
+
+
+def test_noise_experiment_claims(g, noise_runs):
+    """Catches the figure's claims failing: Adam + L2 must settle at the ridge minimiser
+    hc/(h + λ') = 1/2 for every noise scale, AdamW's means must fall with the noise scale and
+    follow the mean-field balance h(c - θ) = λθ√(h²(c - θ)² + s²), solved here by bisection."""
+    scales, means = noise_runs
+    lam_l2, lam = g["l2wd_noise_lam_l2"], g["l2wd_noise_lam"]
+    ridge = 1.0 / (1.0 + lam_l2)
+    assert g["l2wd_noise_ridge"] == pytest.approx(ridge, rel=1e-12)
+    assert np.abs(means["l2"] - ridge).max() < 0.02
+    assert g["l2wd_noise_l2_ridge_gap"] == pytest.approx(np.abs(means["l2"] - ridge).max(), rel=1e-6)
+
+    def balance_root(s):
+        low, high = 0.0, 1.0
+        for _ in range(100):
+            mid = (low + high) / 2
+            if (1 - mid) - lam * mid * np.sqrt((1 - mid) ** 2 + s**2) > 0:
+                low = mid
+            else:
+                high = mid
+        return low
+
+    predicted = np.array([balance_root(s) for s in scales])
+    np.testing.assert_allclose(g["l2wd_noise_adamw_predicted"], predicted, rtol=1e-10)
+    assert np.all(np.diff(means["adamw"]) < 0)
+    assert means["adamw"][0] == pytest.approx(0.843, abs=0.01)
+    assert means["adamw"][-1] == pytest.approx(0.093, abs=0.01)
+    assert np.abs(means["adamw"] / predicted - 1).max() < 0.05
+    assert g["l2wd_noise_adamw_heuristic_error"] == pytest.approx(
+        np.abs(means["adamw"] / predicted - 1).max(), rel=1e-6)
+    assert g["l2wd_noise_window_gap"] < 0.02
 
 
 def test_zero_loss_trajectory_ignores_penalty_strength(g):
@@ -209,6 +297,9 @@ def test_measured_decay_rates(g):
     assert g["l2wd_scale_l2_ratio"] == pytest.approx(scales[-1] / scales[0], rel=0.02)
     assert g["l2wd_scale_adamw_ratio"] == pytest.approx(1.0, abs=1e-6)
     assert g["l2wd_scale_max_relative_error"] < 0.02
+    assert g["l2wd_scale_max_relative_error"] == pytest.approx(
+        np.max(np.abs(l2_rates / (alpha * lam / np.sqrt(scales**2 + (lam * theta_mid) ** 2)) - 1)),
+        rel=1e-6)
 
     picked = np.array([0, len(scales) - 1])
     history = _adam_transcription(np.ones(2), lambda _theta, t: scales[picked] * (-1.0) ** t,
