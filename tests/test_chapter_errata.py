@@ -92,37 +92,81 @@ def test_penalty_term(g):
     assert sp.simplify(extra - lam * theta) == 0
 
 
+def _torch_shrink_rate(optimizer_class, lr, weight_decay, noise):
+    """r = ln(mean θ_T without decay / mean θ_T with decay)/T, recomputed with torch.optim."""
+    import torch
+
+    ends = []
+    for decay in (0.0, weight_decay):
+        weight = torch.ones(noise.shape[1], dtype=torch.float64, requires_grad=True)
+        optimizer = optimizer_class([weight], lr=lr, weight_decay=decay)
+        for row in noise:
+            weight.grad = torch.from_numpy(row.copy())
+            optimizer.step()
+        ends.append(float(weight.detach().mean()))
+    return math.log(ends[0] / ends[1]) / noise.shape[0]
+
+
 def test_coupling_of_decay_and_learning_rate(g):
-    """Catches an L2 shrink that depends on λ' (Adam normalises it to ≈ α: with θ = 1 the L2
-    gradient λ' gives a first step α·λ'/(λ' + ε)), a paper AdamW shrink that depends on α (it
-    is λ) and a PyTorch AdamW shrink that does not (it is αλ)."""
-    eps = 1e-8
+    """Catches an L2 shrink that does not follow α·λ' (the coupling L&H describe), a paper AdamW
+    shrink that depends on α, and a PyTorch AdamW shrink that does not. Every glued rate is
+    recomputed with torch.optim on the same noise: Adam(weight_decay=λ') for Adam + L2,
+    AdamW(weight_decay=λ/α) for the paper's λ (prop-adamw-conventions), AdamW for PyTorch's."""
+    import numpy as np
+    import torch
+
+    steps, coordinates = g["coupling_steps"], g["coupling_coordinates"]
+    noise = np.random.default_rng(1).standard_normal((steps, coordinates))
     for lr_key, lr in (("0.001", 1e-3), ("0.01", 1e-2)):
         row = g["coupling"][lr_key]
-        for lam_l2, key in ((1e-4, "Adam + L2, λ'=1e-4"), (1e-1, "Adam + L2, λ'=1e-1")):
-            assert row[key] == pytest.approx(lr * lam_l2 / (lam_l2 + eps), rel=1e-10)
-        assert row["paper AdamW, λ=1e-2"] == pytest.approx(1e-2, rel=1e-12)
-        assert row["PyTorch AdamW, λ=1e-2"] == pytest.approx(lr * 1e-2, rel=1e-9)
-    assert g["coupling_torch_large_lr"] == pytest.approx(10 * g["coupling_torch_small_lr"])
+        expected = {
+            "Adam + L2, λ' = 0.1": _torch_shrink_rate(torch.optim.Adam, lr, 0.1, noise),
+            "paper AdamW, λ = 1e-3": _torch_shrink_rate(torch.optim.AdamW, lr, 1e-3 / lr, noise),
+            "PyTorch AdamW, weight_decay = 0.1": _torch_shrink_rate(torch.optim.AdamW, lr, 0.1,
+                                                                    noise),
+        }
+        for key, value in expected.items():
+            assert row[key] == pytest.approx(value, rel=1e-6), (lr_key, key)
+        # the claims of the text, with their closed forms
+        assert row["paper AdamW, λ = 1e-3"] == pytest.approx(-math.log(1 - 1e-3), rel=0.05)
+        assert row["PyTorch AdamW, weight_decay = 0.1"] == pytest.approx(-math.log(1 - lr * 0.1),
+                                                                         rel=0.05)
+        assert row["Adam + L2, λ' = 0.1"] == pytest.approx(lr * 0.1, rel=0.25)
+    assert g["coupling_l2_large_lr"] / g["coupling_l2_small_lr"] == pytest.approx(10, rel=0.25)
 
 
 def test_mxnet_adamw_decay_multiplier(g):
-    """Catches the seed's AdamW block read as decaying by αλ or λ: its shrink divided by αλ is
-    √(1-β₂ᵗ)/(1-β₁ᵗ) at t = 1, 10, 100, 1000."""
-    for t in (1, 10, 100, 1000):
-        expected = float(sp.sqrt(1 - B2**t) / (1 - B1**t))
-        assert g[f"mxnet_adamw_ratio_{t}"] == pytest.approx(expected, rel=1e-8)
-        assert g["mxnet_adamw_ratio"][t] == g[f"mxnet_adamw_ratio_{t}"]
+    """Catches the seed's AdamW block read as decaying by αλ or λ. The expected shrink comes from
+    MXNet 2's own AdamW (the transcription of adamW.py and the adamw_update kernel at a cited
+    commit) run on zero gradients, not from the closed form the chapter states."""
+    import numpy as np
+
+    from tests.transcriptions.mxnet import AdamWV2
+
+    optimizer = AdamWV2(learning_rate=1e-3, wd=1e-2, epsilon=1e-6)
+    weight = np.ones(1)
+    state = optimizer.create_state(0, weight)
+    for t in range(1, 1001):
+        before = float(weight[0])
+        optimizer.fused_step([0], [weight], [np.zeros(1)], [state])
+        if t in (1, 10, 100, 1000):
+            expected = (1 - float(weight[0]) / before) / (1e-3 * 1e-2)
+            assert g[f"mxnet_adamw_ratio_{t}"] == pytest.approx(expected, rel=1e-8)
+            assert g["mxnet_adamw_ratio"][t] == g[f"mxnet_adamw_ratio_{t}"]
+            assert expected == pytest.approx(float(sp.sqrt(1 - B2**t) / (1 - B1**t)), rel=1e-8)
 
 
 def test_bert_omissions(g):
-    """Catches BERT exclusions that decay biases/LayerNorm, a warmup whose first lr is not 0,
-    clipping that does not keep the direction ((3,4)/5), and a wrong peak of
-    (1-β₁ᵗ)/√(1-β₂ᵗ)."""
-    expected_decay = {"bert/encoder/layer_0/output/dense/kernel": True,
-                      "bert/encoder/layer_0/output/dense/bias": False,
-                      "bert/encoder/layer_0/output/LayerNorm/beta": False,
-                      "bert/pooler/dense/kernel": True}
+    """Catches BERT exclusions that decay biases/LayerNorm (checked against the transcription of
+    BERT's own _do_use_weight_decay with create_optimizer's settings, not a hand-typed list), a
+    warmup whose first lr is not 0, clipping that does not keep the direction ((3,4)/5), and a
+    wrong peak of (1-β₁ᵗ)/√(1-β₂ᵗ)."""
+    from tests.transcriptions.bert import CREATE_OPTIMIZER_SETTINGS, AdamWeightDecayOptimizer
+
+    bert = AdamWeightDecayOptimizer(learning_rate=1e-4, **CREATE_OPTIMIZER_SETTINGS)
+    expected_decay = {name: bert._do_use_weight_decay(bert._get_variable_name(name + ":0"))
+                      for name in g["bert_decayed"]}
+    assert sum(expected_decay.values()) == 2  # the two kernels
     assert g["bert_decayed"] == expected_decay
     assert g["bert_decayed_adamlib"] == expected_decay
     assert g["bert_first_lr"] == 0.0
@@ -133,6 +177,22 @@ def test_bert_omissions(g):
     peak = max(ratios, key=ratios.get)
     assert g["bert_ratio_peak_step"] == peak
     assert g["bert_ratio_peak"] == pytest.approx(ratios[peak], rel=1e-12)
+
+
+def test_folding_erratum(g):
+    """Catches the claim that PyTorch folds the bias correction into α: torch.optim.Adam's first
+    step on g = 1e-6 (lr 1, ε 1e-8) is g/(|g| + ε) (Algorithm 1), not g/(|g| + ε/√(1-β₂))."""
+    import torch
+
+    weight = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.Adam([weight], lr=1.0, eps=1e-8)
+    weight.grad = torch.full((1,), 1e-6, dtype=torch.float64)
+    optimizer.step()
+    assert g["folding_torch_step"] == pytest.approx(-float(weight.detach()[0]), rel=1e-12)
+    assert g["folding_unfolded"] == pytest.approx(1e-6 / (1e-6 + 1e-8), rel=1e-12)
+    assert g["folding_folded"] == pytest.approx(1e-6 / (1e-6 + 1e-8 / math.sqrt(1e-3)), rel=1e-12)
+    assert g["folding_torch_step"] == pytest.approx(g["folding_unfolded"], rel=1e-12)
+    assert abs(g["folding_torch_step"] - g["folding_folded"]) > 0.1
 
 
 def test_confirmed_claims(g):
@@ -155,12 +215,16 @@ def test_confirmed_claims(g):
 
 def test_exercises(g):
     """Catches wrong exercise solutions: ε' = √ε; the inside excess at Ĝ = 1 is √(1+ε) - 1;
-    the typo multiplies the denominator by √((1-β₁)/(1-β₂)) = 10; the wd that gives the paper's
-    decay at t = 1 is λ(1-β₁)/(α√(1-β₂))."""
+    the typo multiplies the denominator by √((1-β₁)/(1-β₂)) = 10; the folded form matches
+    Algorithm 1 at step t only with ε̂_t = ε√(1-β₂ᵗ)."""
     assert g["ex_eps_prime"] == pytest.approx(1e-4, rel=1e-14)
     assert g["ex_inside_excess"] == pytest.approx(float(sp.sqrt(1 + sp.Rational(1, 10**8)) - 1),
                                                   rel=1e-6)
     assert g["ex_typo_factor"] == pytest.approx(10.0, rel=1e-14)
     assert g["ex_typo_displacement_ratio"] == pytest.approx(10.0, rel=1e-12)
-    assert g["ex_wd_first"] == pytest.approx(1e-4 * 0.1 / (1e-3 * math.sqrt(0.001)), rel=1e-12)
-    assert g["ex_block_vs_paper"] < 1e-15
+    assert sp.simplify(sp.sympify(g["ex_eps_hat_srepr"])
+                       - sp.Symbol("epsilon", positive=True)
+                       * sp.sqrt(sp.Symbol("c_2", positive=True))) == 0
+    assert g["ex_eps_hat_1"] == pytest.approx(1e-8 * math.sqrt(1 - 0.999), rel=1e-12)
+    assert g["ex_eps_hat_1000"] == pytest.approx(1e-8 * math.sqrt(1 - 0.999**1000), rel=1e-12)
+    assert g["ex_eps_hat_gap"] < 1e-12
