@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 
 from adamlib import AdamConfig, radam, reference
-from tests.notebooks import glued
+from tests.notebooks import executed, glued, glued_outputs
 
 
 @pytest.fixture(scope="module")
@@ -418,3 +418,16 @@ def test_real_torch_amsgrad_and_radam(g):
     expected = [3.0] * 5 + [r(t) for t in (6, 7, 8)]
     assert g["fail_torch_radam_moves"] == pytest.approx(expected, abs=2e-6)
     assert g["fail_torch_radam_first_rectified"] == 6
+
+
+@pytest.mark.parametrize("name, pieces", [
+    ("fail_worst_case", [r"\min_{k \ge 0} \frac{s_2 + s_3}{s_1}", r"\sqrt"]),
+    ("fail_regret_limit", [r"\lim_{T \to \infty} \frac{R_T}{T}", r"\frac{2 C}{3}"]),
+])
+def test_glued_equations_render_as_latex(name, pieces):
+    """Catches a glued equation whose left-hand side is a SymPy Symbol with a LaTeX name, which
+    SymPy mangles (the old "min_{k (s 2 + s 3)/s 1}")."""
+    latex = glued_outputs(executed("failures"))[name]["text/latex"]
+    for piece in pieces:
+        assert piece in latex
+    assert "s 2" not in latex and "s 1" not in latex
