@@ -177,3 +177,8 @@ def test_glued_limit_is_the_closed_form(g):
     for b1, b2, t in ((0.9, 0.999, 40_000), (0.5, 0.6, 500), (0.95, 0.99, 20_000)):
         value = float(glued_limit.subs({beta1: b1, beta2: b2, gamma: b1**2 / b2}))
         assert value == pytest.approx(worst_case_bound(b1, b2, t), rel=1e-8)
+
+
+def test_defaults_in_the_prose_are_powers_of_ten(g):
+    """Catches prose that prints the defaults as 1e-08 / 0.001 or with a wrong exponent."""
+    assert g["alpha_default_text"] == "10⁻³" and g["eps_default_text"] == "10⁻⁸"
