@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 
 from adamlib import AdamConfig, radam, reference
-from tests.notebooks import glued
+from tests.notebooks import executed, glued, glued_outputs
 
 
 @pytest.fixture(scope="module")
@@ -350,3 +350,84 @@ def test_never_rectified_exercise(g):
     assert g["fail_ex_beta2_bound_paper"] == pytest.approx(0.6, rel=1e-15)
     assert g["fail_ex_beta2_bound_torch"] == pytest.approx(2 / 3, rel=1e-15)
     assert g["fail_ex_momentum_only_max_dev"] < 1e-12
+
+
+# -- longer runs and the real torch optimizers -------------------------------------------------
+
+def _scalar_paper_run(alpha: float, phase: int, amsgrad: bool, horizons: tuple[int, ...]):
+    """One coordinate of Reddi et al.'s Adam (Algorithm 1 without bias correction) or AMSGrad
+    (Algorithm 2) on the 101-periodic synthetic losses, ε = 0, α_t = α/√t, θ_0 = 0, clipping;
+    written statement by statement from the paper in plain Python floats, independent of the
+    chapter's vectorised scan. Returns, per horizon H, the mean of θ_t over the last H/5 steps
+    and the average regret R_H/H."""
+    m = v = v_max = x = loss = g_sum = 0.0
+    tail_sums = dict.fromkeys(horizons, 0.0)
+    results = {}
+    for t in range(1, max(horizons) + 1):
+        g = 1010.0 if (t - phase) % 101 == 1 else -10.0
+        loss += g * x
+        g_sum += g
+        m = 0.9 * m + 0.1 * g
+        v = 0.99 * v + 0.01 * g * g
+        v_max = max(v_max, v)
+        x = min(1.0, max(-1.0, x - alpha / math.sqrt(t) * m / math.sqrt(v_max if amsgrad else v)))
+        for h in horizons:
+            if h - h // 5 < t <= h:
+                tail_sums[h] += x
+        if t in tail_sums:
+            results[t] = (tail_sums[t] / (t // 5), (loss + abs(g_sum)) / t)
+    return results
+
+
+def test_long_runs_against_a_scalar_transcription(g):
+    """Catches a wrong vectorised scan (clamp composition, lfilter state carried across chunks,
+    running maximum) or prose numbers that no longer match: AMSGrad's worst phase with α = 1 is
+    above zero after 101 000 steps and below after 404 000; with α = 4 phase 0 is near -1 after
+    101 000 steps; phase 0's AMSGrad regret (α = 1) ends below Adam's floor 20/101."""
+    assert g["fail_long_vs_adamlib"] < 1e-12
+    short, long, longest = g["fail_syn_steps"], g["fail_long_steps"], g["fail_longest_steps"]
+    assert (short, long, longest) == (12_120, 101_000, 404_000)
+    worst = _scalar_paper_run(1.0, g["fail_long_worst_phase"], True, (short, long, longest))
+    for i, h in enumerate((short, long, longest)):
+        assert g[f"fail_worst_tail_a1_{i}"] == pytest.approx(worst[h][0], abs=1e-9)
+    assert g["fail_worst_tail_a1_1"] > 0 > g["fail_worst_tail_a1_2"]
+    assert g["fail_long_amsgrad_a1_max"] == pytest.approx(worst[long][0], abs=1e-9)
+    phase0 = _scalar_paper_run(1.0, 0, True, (short, long, longest))
+    for i, h in enumerate((short, long, longest)):
+        assert g[f"fail_regret_amsgrad_a1_{i}"] == pytest.approx(phase0[h][1], rel=1e-9)
+    assert g["fail_regret_amsgrad_a1_2"] < 20 / 101 < g["fail_regret_amsgrad_a1_1"]
+    phase0_a4 = _scalar_paper_run(4.0, 0, True, (long,))
+    assert g["fail_long_amsgrad_a4_min"] <= phase0_a4[long][0] <= g["fail_long_amsgrad_a4_max"]
+    assert g["fail_long_amsgrad_a4_max"] < -0.95
+    assert g["fail_regret_adam_a1_2"] > 20 / 101 and g["fail_regret_amsgrad_a4_2"] > 20 / 101
+
+
+def test_real_torch_amsgrad_and_radam(g):
+    """Catches a chapter that shows PyTorch's behaviour from adamlib instead of torch, or a torch
+    whose AMSGrad takes the maximum of the corrected v̂ (θ_2 would be the optax value) or whose
+    RAdam rectifies at ρ_t > 4 (step 5 would be rectified): compared with closed forms."""
+    assert g["fail_torch_amsgrad_theta_2"] == pytest.approx(TWO_STEP["pytorch"], rel=1e-12)
+    assert g["fail_torch_amsgrad_theta_2"] != pytest.approx(TWO_STEP["optax"], rel=1e-6)
+    assert g["fail_torch_amsgrad_max_v"] == pytest.approx(V2, rel=1e-12)
+    beta2, rho_inf = 0.999, 2 / (1 - 0.999) - 1
+
+    def r(t):
+        rho = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+
+    expected = [3.0] * 5 + [r(t) for t in (6, 7, 8)]
+    assert g["fail_torch_radam_moves"] == pytest.approx(expected, abs=2e-6)
+    assert g["fail_torch_radam_first_rectified"] == 6
+
+
+@pytest.mark.parametrize("name, pieces", [
+    ("fail_worst_case", [r"\min_{k \ge 0} \frac{s_2 + s_3}{s_1}", r"\sqrt"]),
+    ("fail_regret_limit", [r"\lim_{T \to \infty} \frac{R_T}{T}", r"\frac{2 C}{3}"]),
+])
+def test_glued_equations_render_as_latex(name, pieces):
+    """Catches a glued equation whose left-hand side is a SymPy Symbol with a LaTeX name, which
+    SymPy mangles (the old "min_{k (s 2 + s 3)/s 1}")."""
+    latex = glued_outputs(executed("failures"))[name]["text/latex"]
+    for piece in pieces:
+        assert piece in latex
+    assert "s 2" not in latex and "s 1" not in latex

@@ -138,3 +138,47 @@ def test_cited_labels_are_defined_once_in_the_book(label):
                    for path in CHAPTERS_DIR.glob("*.md")}
     assert sum(definitions.values()) == 1, {k: v for k, v in definitions.items() if v}
     assert definitions.get(f"{CHAPTER}.md") == 1
+
+
+def test_second_case_of_the_paper_is_a_heuristic_too(g):
+    """Catches a chapter that shows only the first case of Kingma & Ba's bound failing: for
+    (0.95, 0.99) the paper's bound is α (second case), while the worst case B_t, summed term by
+    term here, tends to (1-β₁)/√((1-β₂)(1-β₁²/β₂)) ≈ 1.68 α, and adamlib's step on the
+    extremal sequence reaches it."""
+    b1, b2 = g["fp_second_case_beta1"], g["fp_second_case_beta2"]
+    assert (b1, b2) == (0.95, 0.99)
+    assert 1 - b1 < math.sqrt(1 - b2)  # the paper's second case
+    assert g["fp_second_case_paper"] == 1.0
+    t = g["fp_burst_t"]
+    assert g["fp_second_case_burst"] == pytest.approx(worst_case_bound(b1, b2, t), rel=1e-10)
+    assert g["fp_second_case_burst_step"] == pytest.approx(worst_case_bound(b1, b2, t), rel=1e-9)
+    limit = worst_case_bound(b1, b2, 20_000)
+    assert g["fp_second_case_limit"] == pytest.approx(limit, rel=1e-9)
+    assert g["fp_second_case_limit"] == pytest.approx(1.6819, abs=1e-4)
+    assert g["fp_second_case_limit"] > 1.5 * g["fp_second_case_paper"]
+
+
+def test_bound_grows_without_limit_when_beta1_exceeds_root_beta2():
+    """Catches a chapter claim that B_t stays bounded for β₁ ≥ √β₂ (Reddi et al.'s condition
+    β₁ < √β₂): summed term by term, B_t grows like √t at β₁² = β₂ and geometrically beyond."""
+    b2 = 0.81
+    at_boundary = [worst_case_bound(0.9, b2, t) for t in (100, 400)]
+    assert at_boundary[1] / at_boundary[0] == pytest.approx(2.0, rel=1e-2)
+    beyond = [worst_case_bound(0.95, b2, t) for t in (50, 100)]
+    assert beyond[1] > 10 * beyond[0]
+
+
+def test_glued_limit_is_the_closed_form(g):
+    """Catches a glued B_∞ that is not (1-β₁)/√((1-β₂)(1-γ)) (e.g. the paper's bound
+    (1-β₁)/√(1-β₂)), compared at random points with γ = β₁²/β₂ < 1."""
+    beta1, beta2, gamma = sp.symbols("beta1 beta2 gamma", positive=True)
+    glued_limit = sp.sympify(g["fp_step_bound_limit_str"],
+                             locals={"beta1": beta1, "beta2": beta2, "gamma": gamma})
+    for b1, b2, t in ((0.9, 0.999, 40_000), (0.5, 0.6, 500), (0.95, 0.99, 20_000)):
+        value = float(glued_limit.subs({beta1: b1, beta2: b2, gamma: b1**2 / b2}))
+        assert value == pytest.approx(worst_case_bound(b1, b2, t), rel=1e-8)
+
+
+def test_defaults_in_the_prose_are_powers_of_ten(g):
+    """Catches prose that prints the defaults as 1e-08 / 0.001 or with a wrong exponent."""
+    assert g["alpha_default_text"] == "10⁻³" and g["eps_default_text"] == "10⁻⁸"
