@@ -7,6 +7,9 @@
  */
 (function () {
   "use strict";
+  // Sphinx 7 may write a script that an extension adds per page twice (see _ext/): run once.
+  if (window.adamWidgetsLoaded) return;
+  window.adamWidgetsLoaded = true;
 
   // Paths are int16 codes over [-box, box], little-endian, base64 (see `quantised` in the chapter).
   function decode(b64, box) {
@@ -127,8 +130,11 @@
       const layout = Object.assign(baseLayout(el), {
         title: { text: `Adam after ${data.steps} steps: ${last.toPrecision(2)} from the minimum`,
                  font: { size: 14 } },
-        xaxis: { range: [-1.6, 1.6], title: { text: "θ₁" }, zeroline: false },
-        yaxis: { range: [-1.6, 1.6], title: { text: "θ₂" }, scaleanchor: "x", zeroline: false },
+        // Equal scales on both axes, so that a rotation looks like one.
+        xaxis: { range: [-1.6, 1.6], title: { text: "θ₁" }, zeroline: false,
+                 constrain: "domain" },
+        yaxis: { range: [-1.6, 1.6], title: { text: "θ₂" }, zeroline: false,
+                 scaleanchor: "x", scaleratio: 1, constrain: "domain" },
       });
       Plotly.react(plot, traces, layout, { displayModeBar: false, responsive: true });
     };
