@@ -149,3 +149,18 @@ def test_initial_setting_is_the_default(loaded_page):
         data = json.loads(widget.locator('script[type="application/json"]').text_content())
         values = [s.input_value() for s in widget.locator('input[type="range"]').all()]
         assert values == [str(s["default"]) for s in data["sliders"]]
+
+
+def test_only_pages_with_interactive_figures_load_plotly():
+    """Catches plotly.js (about 5 MB) or the widget script leaking onto every page, as Sphinx 7's
+    per-page `add_js_file` would make it."""
+    if not (SITE_DIR / PAGE).is_file():
+        pytest.fail(f"no {PAGE} in {SITE_DIR}: run `make book` first", pytrace=False)
+    loading = sorted(
+        str(page.relative_to(SITE_DIR))
+        for page in SITE_DIR.rglob("*.html")
+        if "plotly.min.js" in page.read_text(encoding="utf-8")
+        or "moves_widgets.js" in page.read_text(encoding="utf-8")
+    )
+    assert loading == [PAGE]
+    assert (SITE_DIR / "_static" / "plotly.min.js").stat().st_size > 1_000_000

@@ -7,7 +7,7 @@
  */
 (function () {
   "use strict";
-  // Sphinx 7 may write a script that an extension adds per page twice (see _ext/): run once.
+  // Run once, even if a page should load this file twice.
   if (window.adamWidgetsLoaded) return;
   window.adamWidgetsLoaded = true;
 
