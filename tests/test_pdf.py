@@ -108,6 +108,12 @@ def built_pdf() -> Path:
     return PDF
 
 
+@pytest.fixture(scope="module")
+def text(built_pdf) -> str:
+    """The PDF's text, extracted once for the module."""
+    return pdf_text(built_pdf)
+
+
 def test_pdf_has_pages(built_pdf):
     info = subprocess.run(["pdfinfo", str(built_pdf)], capture_output=True, text=True, check=True)
     pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
@@ -115,8 +121,8 @@ def test_pdf_has_pages(built_pdf):
     assert pages > 50
 
 
-def test_no_unresolved_reference_in_pdf(built_pdf):
-    assert unresolved_references(pdf_text(built_pdf)) == []
+def test_no_unresolved_reference_in_pdf(text):
+    assert unresolved_references(text) == []
 
 
 def test_no_line_runs_into_the_margin(built_pdf):
@@ -124,12 +130,12 @@ def test_no_line_runs_into_the_margin(built_pdf):
     assert overfull_boxes(log) == []
 
 
-def test_pdf_numbers_equal_website_numbers(built_pdf):
+def test_pdf_numbers_equal_website_numbers(built_pdf, text):
     html = html_numbers()
     aux = pdf_label_numbers((LATEX_DIR / "adam-derived-and-executed.aux").read_text(errors="replace"))
     kinds = {kind: sum(label.startswith(kind) for label in html) for kind in ("equation:", "box:")}
     assert kinds["equation:"] > 20 and kinds["box:"] > 20, kinds
-    assert number_mismatches(html, aux, pdf_text(built_pdf)) == []
+    assert number_mismatches(html, aux, text) == []
 
 
 def test_title_page_carries_version_commit_and_licence(built_pdf):
