@@ -32,7 +32,7 @@ class Preset:
     """Name-based decay exclusions that depend on the API used (not in ``config``), or None."""
 
 
-_PYTORCH = "pytorch/pytorch @ v2.13.0"
+_PYTORCH = "pytorch/pytorch @ cf30153c4c131c8164ee7798e5022d810682e2cb (v2.13.0)"
 _KERAS = "keras-team/keras @ 3422977a5e38fb2f7709aaa9a08e47f0c43d0f60"
 _OPTAX = "google-deepmind/optax @ 2edbcbe2390da13983b92cbef94ac0460ecde1c5"
 _MXNET1 = "apache/mxnet @ 76d73dbd778c9ab4a4584dbc857c8c0694faa162 (branch v1.9.x)"

@@ -16,6 +16,7 @@ import torch
 from adamlib import reference, variants
 from tests.notebooks import glued
 from tests.transcriptions import fairseq as fairseq_transcription
+from tests.transcriptions import seed_post
 from tests.transcriptions.at_defaults import RUNS as TRANSCRIBED_AT_DEFAULTS
 from tests.transcriptions.compare import RTOL, deviation
 from tests.transcriptions.problem import NoisyQuadratic
@@ -237,6 +238,32 @@ def test_seed_blocks_match_their_presets(g):
     assert all(diff < 1e-12 for diff in g["seed_block_max_diffs"].values())
 
 
+def test_mxnet_docstring_differs_from_the_seed_block(g):
+    """Catches the claim that the seed's third block is MXNet's correct_bias=False docstring
+    verbatim, or a wrong size for the difference: the docstring as written (clip(g·r) + wd·w
+    as the gradient, then the decay again in the update), run here on the chapter's seed
+    problem (w = linspace(-2, 2, 5), g = 2(w-1) + N(0,1) seeded by t, lr = wd = 0.05,
+    rescale 0.5, clip 0.4, ε = 1e-6, 50 steps), against the seed block's transcription
+    (tests/transcriptions/seed_post.py), neither through adamlib."""
+    hyper = dict(learning_rate=0.05, beta1=0.9, beta2=0.999, epsilon=1e-6, wd=0.05,
+                 rescale_grad=0.5, clip_gradient=0.4)
+    seed_block = seed_post.AdamWithoutBiasCorrection(**hyper)
+    w_seed = w_doc = np.linspace(-2.0, 2.0, 5)
+    m = v = np.zeros(5)
+    worst = 0.0
+    for t in range(1, 51):
+        w_seed = seed_block.step(w_seed, 2.0 * (w_seed - 1.0)
+                                 + np.random.default_rng(t).normal(size=5))
+        grad = np.clip(0.5 * (2.0 * (w_doc - 1.0) + np.random.default_rng(t).normal(size=5)),
+                       -0.4, 0.4) + 0.05 * w_doc
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w_doc = w_doc - 0.05 * (m / (np.sqrt(v) + 1e-6) + 0.05 * w_doc)
+        worst = max(worst, float(np.max(np.abs(w_doc - w_seed))))
+    assert g["seed_docstring_diff"] == pytest.approx(worst, rel=1e-9)
+    assert worst > 1e-2
+
+
 def test_trajectory_groups_follow_from_the_switches(g):
     """Catches a figure whose 'same as PyTorch' group is not the set of presets whose switches
     and defaults equal torch.optim.Adam's at weight_decay 0 (form A, ε = 1e-8, no AMSGrad,
@@ -372,3 +399,87 @@ def test_exercises(g):
     assert g["ex_bert_peak_ratio"] == pytest.approx(float((1 - B1**best) / sp.sqrt(1 - B2**best)),
                                                     rel=1e-12)
     assert g["ex_bert_peak_measured"] == pytest.approx(g["ex_bert_peak_ratio"], rel=1e-10)
+
+
+def _adam_run(grad_fn, theta0, steps, lr, form, eps, wd=0.0, target="old", amsgrad=None):
+    """An Adam written here from the chapter's forms A, B, C (not adamlib): decoupled decay
+    lr·wd of the old or the updated parameter; AMSGrad over v̂ (optax)."""
+    b1, b2 = 0.9, 0.999
+    theta = theta0.copy()
+    m, v, vhat_max = (np.zeros_like(theta) for _ in range(3))
+    history = [theta.copy()]
+    for t in range(1, steps + 1):
+        grad = grad_fn(theta, t)
+        m = b1 * m + (1 - b1) * grad
+        v = b2 * v + (1 - b2) * grad**2
+        c1, c2 = 1 - b1**t, 1 - b2**t
+        if amsgrad == "max_vhat":
+            vhat_max = np.maximum(vhat_max, v / c2)
+            v_used = vhat_max * c2
+        else:
+            v_used = v
+        if form == "A":
+            update = lr * (m / c1) / (np.sqrt(v_used / c2) + eps)
+        elif form == "B":
+            update = lr * math.sqrt(c2) / c1 * m / (np.sqrt(v_used) + eps)
+        else:
+            update = lr * m / (np.sqrt(v_used) + eps)
+        theta = theta * (1 - lr * wd) - update if target == "old" else (theta - update) * (1 - lr * wd)
+        history.append(theta.copy())
+    return np.array(history)
+
+
+def _quadratic(low, dim=8, steps=300):
+    curvature = np.logspace(low, 0, dim)
+    optimum = np.linspace(-1.0, 1.0, dim)
+    noise = np.random.default_rng(0).normal(scale=0.01, size=(steps + 1, dim))
+    return (lambda theta, t: curvature * (theta - optimum) + np.sqrt(curvature) * noise[t]), optimum
+
+
+def test_eps_placement_negligible_on_a_well_scaled_problem(g):
+    """Catches a "placement of ε hardly matters on well-scaled problems" claim that the run
+    does not support, or a gap measured between the wrong forms: forms A and B written here,
+    curvatures 1e-1..1, lr 1e-2, ε = ε̂ = 1e-8, largest ‖θ_A - θ_B‖/‖θ*‖ over 300 steps."""
+    grad_fn, optimum = _quadratic(-1)
+    a = _adam_run(grad_fn, np.zeros(8), g["well_scaled_steps"], 1e-2, "A", 1e-8)
+    b = _adam_run(grad_fn, np.zeros(8), g["well_scaled_steps"], 1e-2, "B", 1e-8)
+    gap = float(np.max(np.linalg.norm(a - b, axis=1)) / np.linalg.norm(optimum))
+    assert g["well_scaled_eps_gap"] == pytest.approx(gap, rel=1e-6)
+    assert 0 < gap < 1e-4
+
+
+def test_trajectory_final_gaps(g):
+    """Catches final gaps in the prose that are not the figure's (or a figure whose presets
+    take the wrong steps): each preset written here from its documented form, ε and default
+    decay, distance from torch-like form A after 300 steps on curvatures 1e-4..1, lr 1e-2."""
+    grad_fn, optimum = _quadratic(-4)
+    steps = g["traj_steps"]
+    base = _adam_run(grad_fn, np.zeros(8), steps, 1e-2, "A", 1e-8)
+    runs = {
+        "bert-adamweightdecay": dict(form="C", eps=1e-6, wd=1e-2),
+        "optax-amsgrad": dict(form="A", eps=1e-8, amsgrad="max_vhat"),
+        "pytorch-adamw": dict(form="A", eps=1e-8, wd=1e-2),
+        "hf-adamw": dict(form="B", eps=1e-6, target="updated"),
+        "keras-adam": dict(form="B", eps=1e-7),
+        "paper-adam-epshat": dict(form="B", eps=1e-8),
+    }
+    final = {name: float(np.linalg.norm(_adam_run(grad_fn, np.zeros(8), steps, 1e-2, **kw)[-1]
+                                         - base[-1]) / np.linalg.norm(optimum))
+             for name, kw in runs.items()}
+    assert g["traj_farthest_final"] == pytest.approx(final["bert-adamweightdecay"], rel=1e-6)
+    for name in ("optax-amsgrad", "pytorch-adamw", "hf-adamw", "keras-adam"):
+        assert g[f"traj_final_{name.replace('-', '_')}"] == pytest.approx(final[name], rel=1e-6)
+    assert g["traj_closest_final"] == pytest.approx(final["paper-adam-epshat"], rel=1e-6)
+    assert g["traj_farthest_distance"] > final["bert-adamweightdecay"]
+
+
+def test_bert_ratio_thresholds(g):
+    """Catches the exercise's "more than three/two times Adam's up to step N": the ratio
+    (1-β₁ᵗ)/√(1-β₂ᵗ) equals 3 and 2 on its decreasing branch at real t found here with nsolve
+    (from starting points past the peak), and the last integers above are their floors."""
+    t = sp.symbols("t", positive=True)
+    ratio = (1 - B1**t) / sp.sqrt(1 - B2**t)
+    for level, start in ((3, 120), (2, 290)):
+        crossing = float(sp.nsolve(ratio - level, t, start))
+        assert crossing > g["ex_bert_peak_step"]
+        assert g[f"ex_bert_last_above_{level}"] == math.floor(crossing)
