@@ -87,6 +87,11 @@ def test_grid_runs_match_a_transcription_and_bracket_the_closed_form(g):
     assert g["theory_grid_low"] == beta2[stuck] and g["theory_grid_high"] == beta2[converged]
     assert g["theory_grid_low"] < g["theory_threshold_C10"] < g["theory_grid_high"]
     assert g["theory_grid_n_between"] == converged - stuck - 1
+    between = range(stuck + 1, converged)
+    assert g["theory_grid_between_beta2_text"] == ", ".join(f"{beta2[i]:.4f}" for i in between)
+    # In transit: neither stuck nor arrived, and it lies above the closed-form threshold.
+    assert all(-0.9 <= means[i] <= 0.9 and beta2[i] > g["theory_threshold_C10"]
+               for i in between)
     assert g["theory_reddi_beta2_C10"] < g["theory_grid_low"]
 
 
