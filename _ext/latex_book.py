@@ -9,7 +9,9 @@ extension rewrites the .tex file once Sphinx has written it (before latexmk runs
 - the landing page becomes an unnumbered "Introduction", its sections unnumbered sections;
 - chapters of unnumbered toc parts (notation, back matter) become unnumbered chapters;
 - the solutions of a chapter's exercises move from their exercises to the end of the chapter;
-- a page after the title page states the version, the commit and the licences.
+- a page after the title page states the version, the commit and the licences;
+- link texts (repository paths) may break after '/', and tables of five or more columns are
+  set smaller, so that nothing runs into the margin.
 
 Equation and figure numbers are LaTeX's own (per chapter, like the website's); theorem and
 exercise numbers are written by Sphinx from the same environment as the website's.
@@ -91,8 +93,51 @@ def _move_solutions(body: str) -> str:
     )
 
 
+WIDE_TABLE = re.compile(r"\\begin\{tabulary\}\{\\linewidth\}\[t\]\{(T{5,})\}")
+HREF = "\\sphinxhref{"
+
+
+def _group_end(tex: str, start: int) -> int:
+    """Index just past the brace group that opens at tex[start] == '{'."""
+    depth = 0
+    for index in range(start, len(tex)):
+        if tex[index] == "{":
+            depth += 1
+        elif tex[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(tex)
+
+
+def _breakable_links(tex: str) -> str:
+    """Let the text of a link (a repository path) break after each '/', as a URL would."""
+    pieces, last = [], 0
+    start = tex.find(HREF)
+    while start >= 0:
+        text_start = _group_end(tex, start + len(HREF) - 1)
+        text_end = _group_end(tex, text_start)
+        text = tex[text_start:text_end].replace("/", "/\\allowbreak{}")
+        pieces += [tex[last:text_start], text]
+        last = text_end
+        start = tex.find(HREF, text_end)
+    return "".join(pieces) + tex[last:]
+
+
+def _small_wide_tables(tex: str) -> str:
+    """Tables of five or more columns (the variant matrix) in smaller type with less padding."""
+    tex = WIDE_TABLE.sub(lambda m: "\\widetabletrue" + m.group(0), tex)
+    return re.sub(
+        r"(\\widetabletrue\\begin\{tabulary\}.*?\\end\{tabulary\})",
+        lambda m: m.group(1) + "\\widetablefalse{}",
+        tex,
+        flags=re.S,
+    )
+
+
 def restructure(tex: str, numbered: set[str], colophon: str) -> str:
     """The book's .tex with the website's numbering (see the module docstring)."""
+    tex = _small_wide_tables(_breakable_links(tex))
     # Sphinx names the table of contents after the first toctree's caption.
     tex = re.sub(
         r"(\\renewcommand\{\\contentsname\}\{)[^}]*\}", r"\1Contents}", tex, count=1
