@@ -431,3 +431,106 @@ def test_glued_equations_render_as_latex(name, pieces):
     for piece in pieces:
         assert piece in latex
     assert "s 2" not in latex and "s 1" not in latex
+
+
+# -- referee round: independent checks of the long runs, the RAdam identity and the prose format -
+
+def _time_stepped_all_phases(alphas, steps, amsgrad):
+    """Reddi et al.'s Adam (Algorithm 1 without bias correction) or AMSGrad (Algorithm 2) on the
+    101-periodic synthetic losses, for all 101 phases and each α at once, stepped in time (not the
+    chapter's period-wise clamp scan): ε = 0, α_t = α/√t, θ_0 = 0, clipping. Returns the mean of
+    θ_t over the last steps/5 steps, shape (len(alphas), 101)."""
+    phases = np.arange(101)
+    alphas = np.asarray(alphas, dtype=float)[:, None]
+    x = np.zeros((len(alphas), 101))
+    m, v, v_max, tail = np.zeros(101), np.zeros(101), np.zeros(101), np.zeros_like(x)
+    for t in range(1, steps + 1):
+        grad = np.where((t - phases) % 101 == 1, 1010.0, -10.0)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.99 * v + 0.01 * grad * grad
+        v_max = np.maximum(v_max, v)
+        x = np.clip(x - alphas / math.sqrt(t) * (m / np.sqrt(v_max if amsgrad else v)), -1.0, 1.0)
+        if t > steps - steps // 5:
+            tail += x
+    return tail / (steps // 5)
+
+
+@pytest.fixture(scope="module")
+def long_tails(g):
+    steps = g["fail_long_steps"]
+    return {name: _time_stepped_all_phases([1.0, 4.0], steps, name == "AMSGrad")
+            for name in ("Adam", "AMSGrad")}
+
+
+def test_long_run_numbers_of_the_prose(g, long_tails):
+    """Catches prose numbers of the 101 000-step runs that a time-stepped transcription over all
+    101 phases does not give: AMSGrad's range and count of phases below zero (α = 1), its range
+    with α = 4, the worst phase (found here, not taken from the chapter), and Adam's lowest end
+    point over phase 0 and that worst phase."""
+    ams = long_tails["AMSGrad"]
+    assert g["fail_long_amsgrad_a1_min"] == pytest.approx(ams[0].min(), abs=1e-9)
+    assert g["fail_long_amsgrad_a1_max"] == pytest.approx(ams[0].max(), abs=1e-9)
+    assert g["fail_long_amsgrad_a1_below_0"] == int(np.sum(ams[0] < 0))
+    assert 0 < g["fail_long_amsgrad_a1_below_0"] < 101  # the table's "partly"
+    assert g["fail_long_amsgrad_a4_min"] == pytest.approx(ams[1].min(), abs=1e-9)
+    assert g["fail_long_amsgrad_a4_max"] == pytest.approx(ams[1].max(), abs=1e-9)
+    worst = int(np.argmax(ams[0]))
+    assert g["fail_long_worst_phase"] == worst
+    adam_two_phases = long_tails["Adam"][:, [0, worst]]
+    assert g["fail_long_adam_min"] == pytest.approx(adam_two_phases.min(), abs=1e-9)
+    assert long_tails["Adam"].min() > 0.9  # Adam near +1 in every phase, both α
+
+
+def _sci(value: float, digits: int) -> str:
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    if round(abs(mantissa), digits) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    superscript = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return f"{mantissa:.{digits}f} × 10" + str(exponent).translate(superscript)
+
+
+def test_prose_formats_numbers_for_readers(g, long_tails):
+    """Catches raw Python lists, '0.0' and e-notation in the prose: the glued texts are the
+    formatted forms of independently computed values."""
+    assert g["fail_var_exact_500_text"] == _sci(_var_exact(500), 3) == "1.008 × 10⁻³"
+    assert g["fail_var_first_order_500_text"] == _sci(500 / (2 * 498 * 496), 3)
+    assert g["fail_adam_max_dev_from_1_text"] == "0" and g["fail_ex_bc_max_dev_text"] == "0"
+    for key in ("fail_exact_vs_adamlib", "fail_exact_vs_adamlib_amsgrad", "fail_long_vs_adamlib",
+                "fail_radam_adam_identity", "fail_ex_momentum_only_max_dev"):
+        assert g[f"{key}_text"] == _sci(g[key], 1)
+        assert "e-" not in g[f"{key}_text"]
+    assert g["fail_rho_first_steps_999_text"] == ", ".join(f"{_rho(t, 0.999):.4f}" for t in range(1, 8))
+    r = {t: _r(t, 0.999) for t in range(5, 9)}
+    assert g["fail_radam_moves_paper_text"] == ", ".join(f"{x:.4f}" for x in [3.0] * 4 + [r[t] for t in range(5, 9)])
+    torch_moves = [3.0] * 5 + [r[t] for t in range(6, 9)]
+    assert g["fail_radam_moves_torch_text"] == g["fail_torch_radam_moves_text"] == ", ".join(
+        f"{x:.4f}" for x in torch_moves)
+    lo, hi = (f"{x:.3f}" for x in (long_tails["AMSGrad"][1].min(), long_tails["AMSGrad"][1].max()))
+    expected = f"at {lo} in every phase" if lo == hi else f"between {lo} and {hi} in every phase"
+    assert g["fail_long_amsgrad_a4_range"] == expected
+
+
+def test_radam_is_rectified_adam_folded_in_torch():
+    """Catches the chapter's identity 'RAdam = r_t × Adam with the ε̂ placement' holding only for
+    adamlib: torch.optim.RAdam on the chapter's gradients (seed 7, 200 × 5, α = 10⁻², ε = 10⁻⁸)
+    against a transcription of Adam with ε added to √v_t, from t = 6 (ρ_t > 5) on."""
+    import torch
+
+    gradients = np.random.default_rng(7).normal(size=(200, 5))
+    theta = torch.zeros(5, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.RAdam([theta], lr=1e-2, eps=1e-8)
+    m, v, worst = np.zeros(5), np.zeros(5), 0.0
+    for t, grad in enumerate(gradients, start=1):
+        before = theta.detach().numpy().copy()
+        theta.grad = torch.tensor(grad, dtype=torch.float64)
+        optimizer.step()
+        torch_step = theta.detach().numpy() - before
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        adam_folded = -1e-2 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-8)
+        if t >= 6:
+            worst = max(worst, np.max(np.abs(torch_step / (_r(t, 0.999) * adam_folded) - 1)))
+    assert worst < 1e-10
