@@ -157,9 +157,9 @@ def _index_table(app, fromdocname: str) -> nodes.Node:
             rows.append((docname, label, kind, number, title))
 
     table = nodes.table(classes=["citable-index"])
-    group = nodes.tgroup(cols=4)
+    group = nodes.tgroup(cols=3)
     table += group
-    for width in (14, 30, 36, 20):
+    for width in (34, 42, 24):
         group += nodes.colspec(colwidth=width)
     head = nodes.thead()
     group += head
@@ -179,7 +179,8 @@ def _index_table(app, fromdocname: str) -> nodes.Node:
             r += entry
         return r
 
-    head += row(["statement", "title", "label (cite this)", "chapter"])
+    # The label first: it is what a reader comes for, and the column that stays in view on a phone.
+    head += row(["label (cite this)", "statement", "chapter"])
     for docname, label, kind, number, title in rows:
         uri = builder.get_relative_uri(fromdocname, docname) + "#" + label
         link = nodes.paragraph()
@@ -187,7 +188,10 @@ def _index_table(app, fromdocname: str) -> nodes.Node:
         ref += nodes.literal(text=label)
         link += ref
         chapter = env.titles[docname].astext() if docname in env.titles else docname
-        body += row([f"{kind.title()} {number}".strip(), title, link, chapter])
+        statement = [nodes.strong(text=f"{kind.title()} {number}".strip())]
+        if title:
+            statement += [nodes.Text(" ("), *title, nodes.Text(")")]
+        body += row([link, statement, chapter])
     return table
 
 
@@ -286,4 +290,4 @@ def setup(app):
     app.connect("env-get-outdated", _static_changed)
     # _static/citable.css and citable.js are added to every page by jupyter-book, like every
     # stylesheet and script in _static/.
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 4}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 5}
