@@ -8,6 +8,7 @@
 #   make ipynb   regenerate the reader notebooks chapters/*.ipynb from the build (runs make book)
 #   make lab     install requirements-lab.txt into .venv and open JupyterLab in chapters/
 #   make clean   remove _build (the HTML and the execution cache)
+#   make release VERSION=x.y   set the book's version in CITATION.cff, commit and tag vx.y
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -31,7 +32,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 # builds of one commit are identical.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: book test test-reader serve ipynb lab clean format lint pdf
+.PHONY: book test test-reader serve ipynb lab clean format lint pdf release
 
 # The chapters' code cells are formatted by ruff to the column the book shows (76 characters),
 # through jupytext so that the MyST text notebooks stay the source.
@@ -102,3 +103,21 @@ lint: $(VENV_STAMP)
 
 clean:
 	rm -rf _build
+
+# A release fixes what "Theorem 2.1 in version 1.0" means: the version goes into CITATION.cff
+# (which every page's footer shows, with the commit), that change is committed, and the commit is
+# tagged v$(VERSION). Build and test first (`make book test`); publish with
+# `git push origin HEAD v$(VERSION)`.
+release:
+	@[[ "$(VERSION)" =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?$$ ]] || { echo "usage: make release VERSION=x.y (e.g. 1.0)" >&2; exit 1; }
+	@git diff --quiet HEAD -- || { echo "release: commit or stash your changes first" >&2; exit 1; }
+	@! git rev-parse -q --verify "refs/tags/v$(VERSION)" >/dev/null || { echo "release: tag v$(VERSION) exists" >&2; exit 1; }
+	sed -i -E 's/^( *)version: .*/\1version: "$(VERSION)"/' CITATION.cff
+	if grep -q '^date-released:' CITATION.cff; then \
+	  sed -i -E 's/^date-released: .*/date-released: "'"$$(date -u +%F)"'"/' CITATION.cff; \
+	else \
+	  sed -i -E 's/^version: (.*)/version: \1\ndate-released: "'"$$(date -u +%F)"'"/' CITATION.cff; \
+	fi
+	git commit -q -m "Release $(VERSION): version in CITATION.cff" -- CITATION.cff
+	git tag -a "v$(VERSION)" -m "Adam, derived and executed, version $(VERSION)"
+	@echo "Tagged v$(VERSION). Publish it with: git push origin HEAD v$(VERSION)"

@@ -1,9 +1,12 @@
-"""The website as readers see it: every built page opened in headless Chromium, in both themes.
+"""The website as readers see it: every built page opened in headless Chromium, in both themes,
+at a laptop's width (1280 px) and a phone's (390 px), and printed.
 
 `-W` catches what Sphinx can see; this catches what only a browser shows. Each page of
 `_build/html` (build it with `make book`) is loaded from a loopback server with the network cut
-off, MathJax answered from the pinned npm copy in tests/browser/, once in the light and once in the
-dark theme, and a full-page screenshot of each is written to `_build/screenshots/` for review.
+off, MathJax answered from the pinned npm copy in tests/browser/, in the light and the dark theme
+at both widths, and a full-page screenshot of each is written to `_build/screenshots/` for review.
+The pages are loaded up front by two browsers at once (`site_reports`), which halves the wall time
+of the group on two cores; the tests then only judge the reports.
 
 Needs Debian's Chromium at /usr/bin/chromium (`.ci/run` installs it). Without it the group is
 skipped on a reader's machine and fails in CI (CI=true), where it must run.
@@ -14,16 +17,21 @@ from __future__ import annotations
 import base64
 import os
 import re
+import subprocess
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from playwright.sync_api import sync_playwright
 
 from tests.browser.site import (
     CHROMIUM,
     CHROMIUM_ARGS,
     THEMES,
+    WIDTHS,
+    LayoutReport,
     PageReport,
     SetupError,
     SiteInspector,
@@ -45,6 +53,16 @@ PAGES = [f"{page}.html" for page in toc_pages()] + ["genindex.html", "search.htm
 MIN_TEXT_CONTRAST = 4.5
 # Docutils writes the image's path as its alt text when the source gives none.
 PATH_LIKE_ALT = re.compile(r"\S+\.(png|jpe?g|gif|svg|webp|pdf)", re.IGNORECASE)
+# Browsers loading pages at once: each page renders in its own Chromium process.
+BROWSER_WORKERS = int(os.environ.get("BROWSER_WORKERS", "2"))
+# The chapters' code is formatted to this many columns (`make lint`), and at 1280 px it must fit.
+CODE_COLUMNS = 76
+# Pages printed (laid out for A4) and checked: the chapters, where the code and equations are.
+PRINTED = [page for page in PAGES if page.startswith("chapters/")]
+# The stable label of a statement is shown next to it (_ext/citable.py); these boxes must have one.
+LABELLED_BOXES = re.compile(
+    r"\b(theorem|proposition|lemma|corollary|definition|algorithm|conjecture|exercise)\b"
+)
 
 
 def _unavailable(reason: str) -> None:
@@ -77,32 +95,78 @@ def mathjax_dir() -> Path:
         _unavailable(str(error))
 
 
+def _report_keys(session) -> dict[tuple[str, str, str], bool]:
+    """The (page, theme, width) loads the selected tests of this module read, and whether each
+    is also laid out for paper; `-k` selecting a few tests loads only their pages."""
+    keys: dict[tuple[str, str, str], bool] = {}
+    for item in session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.module.__name__ != __name__ or "page" not in params:
+            continue
+        key = (params["page"], params.get("theme", "light"), params.get("width", "desktop"))
+        keys[key] = keys.get(key, False) or item.originalname == "test_printed_page_is_whole"
+    return keys
+
+
+def _inspect_all(origin, mathjax_dir, keys, reports) -> None:
+    """One worker: its own Playwright and Chromium, loading pages until `keys` is empty."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        inspector = SiteInspector(browser, origin, mathjax_dir, SCREENSHOT_DIR)
+        try:
+            while True:
+                try:
+                    (page, theme, width), paper = keys.popitem()
+                except KeyError:
+                    return
+                try:
+                    reports[page, theme, width] = inspector.inspect(page, theme, width, paper=paper)
+                except Exception as error:  # reported by each test that reads this page
+                    reports[page, theme, width] = error
+        finally:
+            inspector.close()
+            browser.close()
+
+
 @pytest.fixture(scope="session")
-def site_inspector(chromium, mathjax_dir):
+def site_origin():
     if not (SITE_DIR / "index.html").is_file():
         pytest.fail(f"no built site in {SITE_DIR}: run `make book` first", pytrace=False)
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     with serve(SITE_DIR) as origin:
-        inspector = SiteInspector(chromium, origin, mathjax_dir, SCREENSHOT_DIR)
-        yield inspector
-        inspector.close()
+        yield origin
 
 
 @pytest.fixture(scope="session")
-def page_report(site_inspector):
-    """`page_report(page, theme)`: each page loads once per theme, however many tests read it."""
-    reports: dict[tuple[str, str], PageReport | Exception] = {}
+def page_report(request, site_origin, mathjax_dir):
+    """`page_report(page, theme, width)`: every page the selected tests read, loaded once up front
+    by BROWSER_WORKERS browsers at once (each page is a separate Chromium renderer, so two cores
+    load two pages at a time)."""
+    if not CHROMIUM.is_file():
+        _unavailable(
+            f"no browser at {CHROMIUM}: install Debian's chromium (sudo apt-get install chromium) "
+            "to run the browser tests"
+        )
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    keys = _report_keys(request.session)
+    reports: dict[tuple[str, str, str], PageReport | Exception] = {}
+    workers = [
+        threading.Thread(target=_inspect_all, args=(site_origin, mathjax_dir, keys, reports))
+        for _ in range(min(BROWSER_WORKERS, max(len(keys), 1)))
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
 
-    def report(page: str, theme: str) -> PageReport:
-        key = (page, theme)
-        if key not in reports:
-            try:
-                reports[key] = site_inspector.inspect(page, theme)
-            except Exception as error:  # a page that times out should not be loaded again per test
-                reports[key] = error
-        if isinstance(reports[key], Exception):
-            raise reports[key]
-        return reports[key]
+    def report(page: str, theme: str = "light", width: str = "desktop") -> PageReport:
+        found = reports.get((page, theme, width))
+        if found is None:
+            pytest.fail(f"{page} ({theme}, {width}) was not loaded", pytrace=False)
+        if isinstance(found, Exception):
+            raise found
+        return found
 
     return report
 
@@ -209,6 +273,98 @@ def theme_problems(report: PageReport) -> list[str]:
     return problems
 
 
+def layout_problems(layout: LayoutReport, width: str) -> list[str]:
+    """Content a reader cannot see: clipped, widening the page, or shrunk below legibility; and,
+    at the laptop width, a code block of at most CODE_COLUMNS characters that still scrolls."""
+    problems = []
+    if layout.page_width > layout.viewport_width + 1:
+        problems.append(
+            f"the page scrolls sideways: {layout.page_width} px wide in a "
+            f"{layout.viewport_width}-px window; reaching past it: " + "; ".join(layout.widest)
+        )
+    for overflow in layout.overflows:
+        if overflow.state != "scrolls":
+            problems.append(
+                f"{overflow.kind} {overflow.state} by {overflow.excess_px} px: {overflow.what}"
+            )
+        elif (
+            width == "desktop"
+            and overflow.kind == "code block"
+            and overflow.longest <= CODE_COLUMNS
+        ):
+            problems.append(
+                f"code block of {overflow.longest}-character lines needs scrolling at "
+                f"{layout.viewport_width} px ({overflow.excess_px} px more): {overflow.what}"
+            )
+    problems += [f"figure too small to read: {figure}" for figure in layout.small_figures]
+    return problems
+
+
+def print_problems(layout: LayoutReport) -> list[str]:
+    """On paper nothing scrolls: a code block or equation that does not fit is cut off."""
+    problems = [
+        f"printed {overflow.kind} cut off by {overflow.excess_px} px: {overflow.what}"
+        for overflow in layout.overflows
+        if overflow.kind in ("code block", "display equation", "inline equation", "figure")
+    ]
+    if layout.page_width > layout.viewport_width + 1:
+        problems.append(
+            f"printed page {layout.page_width} px wide for a {layout.viewport_width}-px sheet: "
+            + "; ".join(layout.widest)
+        )
+    return problems
+
+
+def citable_problems(html: str) -> list[str]:
+    """Labelled statements without their label shown as a permalink next to the number."""
+    soup = BeautifulSoup(html, "html.parser")
+    problems = []
+    for box in soup.select("div.admonition[id]"):
+        classes = " ".join(box.get("class", []))
+        if not LABELLED_BOXES.search(classes) or "solution" in classes:
+            continue
+        label = box["id"]
+        if re.fullmatch(r"[a-z]+-\d+", label) or "/" in label:  # unlabelled: no stable label
+            continue
+        title = box.find(class_="admonition-title")
+        badge = title.find(class_="citable-label") if title else None
+        link = badge.find("a", href=f"#{label}") if badge else None
+        if link is None or link.get_text(strip=True) != label:
+            kind = LABELLED_BOXES.search(classes).group(1)
+            problems.append(
+                f"{kind} {label}: its label is not shown as a link to itself next to its number"
+            )
+        elif badge.find("button", attrs={"data-label": label}) is None:
+            problems.append(f"{label}: no copy-link button")
+    return problems
+
+
+def footer_problems(html: str, version: str) -> list[str]:
+    soup = BeautifulSoup(html, "html.parser")
+    info = soup.select_one("footer .build-info")
+    if info is None:
+        return ["the footer does not say which version and commit the page was built from"]
+    problems = []
+    shown = info.select_one(".build-version")
+    if shown is None or shown.get_text(strip=True) != version:
+        problems.append(
+            f"the footer shows version {shown.get_text(strip=True) if shown else None!r}, "
+            f"CITATION.cff says {version!r}"
+        )
+    commit = info.select_one(".build-commit")
+    sha = commit.get_text(strip=True) if commit else ""
+    if not re.fullmatch(r"[0-9a-f]{7,40}", sha) or not _is_commit(sha):
+        problems.append(f"the footer's commit {sha!r} is not a commit of this repository")
+    return problems
+
+
+def _is_commit(sha: str) -> bool:
+    done = subprocess.run(
+        ["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=ROOT, capture_output=True
+    )
+    return done.returncode == 0
+
+
 def _fail_on(problems: list[str], page: str, theme: str) -> None:
     if problems:
         pytest.fail(f"{page} ({theme} theme):\n  " + "\n  ".join(problems), pytrace=False)
@@ -217,13 +373,14 @@ def _fail_on(problems: list[str], page: str, theme: str) -> None:
 # --- The site. -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("page", PAGES)
-def test_page_loads_without_errors(page_report, page, theme):
+def test_page_loads_without_errors(page_report, page, theme, width):
     """Catches a page missing from the build, a script that throws, any console error, a local
     asset that 404s (a wrong image or stylesheet path), and any request that leaves the machine (a
     CDN script, web font or tracker an offline reader would not get)."""
-    _fail_on(load_problems(page_report(page, theme)), page, theme)
+    _fail_on(load_problems(page_report(page, theme, width)), page, f"{theme}, {width}")
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -243,20 +400,90 @@ def test_figures_load_and_are_described(page_report, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_internal_links_and_references_resolve(page_report, site_inspector, page):
+def test_internal_links_and_references_resolve(page_report, site_origin, page):
     """Catches a link to a page not in the site, a #fragment no element on the target page has
     (a renamed `{prf:ref}`/`{eq}`/section label), and a cross-reference Sphinx left unresolved."""
     report = page_report(page, "light")
-    _fail_on(link_problems(report, site_inspector.origin, SITE_DIR), page, "light")
+    _fail_on(link_problems(report, site_origin, SITE_DIR), page, "light")
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("page", PAGES)
-def test_theme_renders(page_report, page, theme):
+def test_theme_renders(page_report, page, theme, width):
     """Catches a theme that is not applied (the toggle's stored choice ignored), a background that
     does not follow the theme, body text with too little contrast against it, and a missing
     screenshot."""
-    _fail_on(theme_problems(page_report(page, theme)), page, theme)
+    _fail_on(theme_problems(page_report(page, theme, width)), page, f"{theme}, {width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("page", PAGES)
+def test_page_fits(page_report, page, theme, width):
+    """Catches a code block, display or inline equation, table or figure whose content is cut off
+    without a scroll box (e.g. by a theorem box's `overflow: hidden`), anything that makes the page
+    itself scroll sideways (a long URL, a wide table outside its scroll box), a figure shrunk
+    illegibly small on a phone, and, at 1280 px, a code block whose lines fit the 76 columns the
+    chapters are formatted to but which still scrolls (the column or font got narrower/larger)."""
+    report = page_report(page, theme, width)
+    _fail_on(layout_problems(report.layout, width), page, f"{theme}, {width}")
+
+
+@pytest.mark.parametrize("page", PRINTED)
+def test_printed_page_is_whole(page_report, page):
+    """Catches printing (A4, Chromium's print layout) that cuts off a code line or an equation:
+    on paper nothing scrolls, so code must wrap and a wide equation must shrink to the sheet."""
+    report = page_report(page, "light", "desktop")
+    _fail_on(print_problems(report.print_layout), page, "light, printed")
+
+
+def _built(page: str) -> str:
+    path = SITE_DIR / page
+    if not path.is_file():
+        pytest.fail(f"{page} is not in {SITE_DIR}: run `make book`", pytrace=False)
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_statements_show_their_label(page):
+    """Catches a theorem, proposition, lemma, definition, algorithm or exercise with a `:label:`
+    whose label is not shown next to its number as a permalink with a copy button (the
+    _ext/citable.py extension not loaded, or sphinx-proof's markup changed under it)."""
+    _fail_on(citable_problems(_built(page)), page, "HTML")
+
+
+def test_index_lists_every_label():
+    """Catches a labelled statement missing from the index page (or an index entry pointing at a
+    statement that no longer exists), and an index not reachable from the landing page and the
+    table of contents."""
+    index = BeautifulSoup(_built("chapters/statements.html"), "html.parser")
+    listed = {a["href"].split("#", 1)[1] for a in index.select("table.citable-index a[href*='#']")}
+    shown = set()
+    for page in PAGES:
+        soup = BeautifulSoup(_built(page), "html.parser")
+        shown |= {a["href"][1:] for a in soup.select(".citable-label a.citable-permalink")}
+    assert shown, "no statement shows a label"
+    assert listed == shown, (
+        f"labels shown but not in the index: {sorted(shown - listed)}; "
+        f"in the index but shown nowhere: {sorted(listed - shown)}"
+    )
+    landing = BeautifulSoup(_built("intro.html"), "html.parser")
+    article = {a["href"] for a in landing.select("article a[href]")}
+    toc = {a["href"] for a in landing.select("nav.bd-links a[href]")}
+    assert "chapters/statements.html" in article, "the landing page does not link the index"
+    assert "chapters/statements.html" in toc, "the table of contents does not list the index"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_footer_names_version_and_commit(page):
+    """Catches a page whose footer does not name the version (as in CITATION.cff, which
+    `make release` sets) and a real commit of this repository it was built from."""
+    version = re.search(
+        r"^version:\s*['\"]?([^'\"\s#]+)", (ROOT / "CITATION.cff").read_text(), re.MULTILINE
+    )
+    assert version, "CITATION.cff has no version"
+    _fail_on(footer_problems(_built(page), version.group(1)), page, "HTML")
 
 
 # --- The checks themselves: a page broken in every way they look for. ------------------------
@@ -333,3 +560,83 @@ def test_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
 
     assert theme_problems(light) == []
     assert any("contrast" in problem for problem in theme_problems(dark))
+
+
+# A page with one of each layout fault, and one sound instance of each kind that must pass.
+_BROKEN_LAYOUT_PAGE = r"""<!DOCTYPE html>
+<html><head><meta name="viewport" content="width=device-width, initial-scale=1">
+<script>window.MathJax = {"options": {"processHtmlClass": "math"}}</script>
+<script defer src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>
+<style>
+  body { margin: 8px; font: 16px sans-serif; }
+  article { width: 360px; }
+  .clip { overflow: hidden; width: 200px; }
+  pre { margin: 0; font: 14px monospace; }
+  pre.own { overflow-x: auto; }
+  pre.narrow { overflow-x: auto; width: 240px; }
+</style>
+</head><body class="tex2jax_ignore"><article>
+<div class="clip"><pre>clipped_code = "CLIPPED" + "_" * 60</pre></div>
+<pre class="own">LONG_LINE</pre>
+<pre class="narrow">short = "forty characters, still scrolls"</pre>
+<div class="clip"><div class="math">
+  \[ \sum_{i=1}^{n} a_i b_i c_i d_i e_i f_i g_i h_i = CLIPPEDEQ \]
+</div></div>
+<div class="clip"><p>
+  <span class="math">\(x_1 + x_2 + x_3 + x_4 + x_5 + x_6 + x_7 + x_8 + x_9\)</span>
+</p></div>
+<div class="clip"><table><tr>
+  <td style="white-space: nowrap">CLIPPEDTABLE a cell far too wide for its box</td>
+</tr></table></div>
+<div style="overflow-x: auto"><table><tr>
+  <td style="white-space: nowrap">a wide table in a scroll box is fine, it scrolls</td>
+</tr></table></div>
+<figure><img src="wide.svg" alt="a wide plot" style="width: 200px"></figure>
+<p style="white-space: nowrap">WIDENS https://example.org/a/very/long/address/that/cannot/break/and/
+is/longer/than/the/window/of/a/laptop/at/1280/px/because/it/goes/on/and/on/and/on/and/on/and/on/
+and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on/and/on</p>
+</article></body></html>
+""".replace("LONG_LINE", 'scrolling = "' + "longer than the 76 columns, in its own box; " * 2 + '"')
+_WIDE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="300">'
+    '<rect width="800" height="300" fill="#ddd"/></svg>'
+)
+
+
+def test_layout_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
+    """The layout judgements can fail: on a page with one of each fault (code, display and inline
+    equations and a table cut off by `overflow: hidden`, a text line widening the page, a figure
+    shrunk to 200 px, a short-lined code block that scrolls), each is reported at the width where
+    it is a fault, in print a scrolling code block counts as cut off, and the sound instances (a
+    long code line in its own scroll box, a wide table in a scroll box) are not reported."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "layout.html").write_text(_BROKEN_LAYOUT_PAGE)
+    (site / "wide.svg").write_text(_WIDE_SVG)
+    with serve(site) as origin:
+        inspector = SiteInspector(chromium, origin, mathjax_dir, tmp_path)
+        try:
+            desktop = inspector.inspect("layout.html", "light", "desktop", paper=True)
+            phone = inspector.inspect("layout.html", "light", "phone")
+        finally:
+            inspector.close()
+
+    assert desktop.math.typeset == 2 and not desktop.math.errors, desktop.math
+    found = layout_problems(desktop.layout, "desktop")
+    text = "\n".join(found)
+    assert any(p.startswith("code block clipped") and "CLIPPED" in p for p in found), text
+    assert any(p.startswith("display equation clipped") and "CLIPPEDEQ" in p for p in found), text
+    assert any(p.startswith("inline equation clipped") and "x_9" in p for p in found), text
+    assert any(p.startswith("table clipped") and "CLIPPEDTABLE" in p for p in found), text
+    assert any(p.startswith("the page scrolls sideways") and "WIDENS" in p for p in found), text
+    assert any("figure too small to read: wide.svg shown 200 px" in p for p in found), text
+    assert any(p.startswith("code block of 41-character lines needs scrolling") for p in found)
+    assert "scrolling =" not in text and "in a scroll box is fine" not in text, text
+    assert len(found) == 7, text
+
+    on_phone = layout_problems(phone.layout, "phone")
+    assert not any("41-character" in p for p in on_phone), "only the laptop width fits 76 columns"
+    assert any("the page scrolls sideways" in p for p in on_phone)
+
+    printed = "\n".join(print_problems(desktop.print_layout))
+    assert "printed code block cut off" in printed and "scrolling =" in printed, printed

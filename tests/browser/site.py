@@ -2,9 +2,12 @@
 
 `SiteInspector.inspect(page, theme)` loads one page of `_build/html` in Debian's Chromium (driven by
 Playwright, never a downloaded browser), with every request that leaves 127.0.0.1 aborted and the
-MathJax CDN answered from the pinned npm copy in this folder. It returns a `PageReport`: what the
-console said, what MathJax typeset, which images loaded, every link and element id, and the theme
-that was applied; it also writes a full-page screenshot. The judgements live in
+MathJax CDN answered from the pinned npm copy in this folder, at a laptop's or a phone's width. It
+returns a `PageReport`: what the console said, what MathJax typeset, which images loaded, every
+link and element id, the theme that was applied, and where each code block, equation, table and
+figure ended up (and, on request, where they end up on paper); it also writes a screenshot (the
+full page at the laptop width; at the phone width the first screen, or the full page with
+BROWSER_SCREENSHOTS=full). The judgements live in
 tests/test_browser.py.
 """
 
@@ -15,6 +18,7 @@ import fcntl
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -44,7 +48,12 @@ CHROMIUM_ARGS = [
 MATHJAX_CDN = re.compile(r"^https://cdn\.jsdelivr\.net/npm/mathjax@3/(?P<path>[^?#]*)")
 MATHJAX_MAJOR = "3"
 THEMES = ("light", "dark")
-VIEWPORT = {"width": 1280, "height": 900}
+# A laptop (the column shows the 76-character code lines the chapters are formatted to) and a
+# phone (an iPhone 12-15's CSS width).
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+WIDTHS = tuple(VIEWPORTS)
+# A4 paper (210 mm) less Chromium's default 10-mm print margins, in CSS px at 96 per inch.
+PRINT_VIEWPORT = {"width": round((210 - 2 * 10) / 25.4 * 96), "height": 1100}
 PAGE_TIMEOUT_MS = 30_000
 
 
@@ -132,11 +141,31 @@ class MathReport:
     errors: list[str]  # TeX source and MathJax's message, for each expression in error
 
 
+@dataclass(frozen=True)
+class Overflow:
+    kind: str  # "code block", "display equation", "inline equation", "table", "figure"
+    what: str  # the start of its text, or the image's file name
+    state: str  # "scrolls" (inside its own scroll box), "clipped", or "widens the page"
+    excess_px: int  # how much of it lies outside the box that shows it
+    longest: int = 0  # a code block's longest line, in characters
+
+
+@dataclass(frozen=True)
+class LayoutReport:
+    viewport_width: int
+    page_width: int  # the document's scroll width: > viewport_width when the page scrolls sideways
+    widest: list[str]  # the elements reaching furthest past the viewport, when the page scrolls
+    counts: dict[str, int]  # elements of each kind on the page (rendered ones)
+    overflows: list[Overflow]  # every element whose content does not fit the box it is shown in
+    small_figures: list[str]  # figure images shrunk below the legible width (phone only)
+
+
 @dataclass
 class PageReport:
     page: str
     theme: str
     status: int
+    width: str = "desktop"
     console_errors: list[ConsoleError] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     failed_local_requests: list[str] = field(default_factory=list)
@@ -150,6 +179,123 @@ class PageReport:
     background_rgb: tuple[int, int, int] = (0, 0, 0)
     text_rgb: tuple[int, int, int] = (0, 0, 0)
     screenshot: Path | None = None
+    layout: LayoutReport | None = None
+    print_layout: LayoutReport | None = None  # the same page laid out for paper, when asked
+
+
+# Runs in the page after MathJax (inside _INSPECT_JS, with every <details> opened): where each code
+# block, display equation, table and figure image ends up. Its content's horizontal extent is
+# walked up through its ancestors: the first one that does not let it overflow visibly (overflow-x
+# other than `visible`) and is narrower than the content either scrolls it (`auto`/`scroll`: the
+# reader can reach it) or clips it (`hidden`/`clip`: silently cut off); content that no ancestor
+# holds and that reaches past the viewport widens the page itself.
+_LAYOUT_JS = r"""
+(minFigurePx) => {
+  const viewport = document.documentElement.clientWidth;
+  const rendered = el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const snippet = el => (el.textContent || "").trim().replace(/\s+/g, " ").slice(0, 70);
+  const texOf = new Map();
+  if (window.MathJax && MathJax.startup && MathJax.startup.document) {
+    for (const item of MathJax.startup.document.math) {
+      if (item.typesetRoot) texOf.set(item.typesetRoot, item.math.trim().replace(/\s+/g, " "));
+    }
+  }
+  const equationName = el => {
+    const holder = el.closest("[id^='equation-']");
+    const tex = (texOf.get(el) || snippet(el)).slice(0, 70);
+    return holder ? `${holder.id.replace(/^equation-/, "")}: ${tex}` : tex;
+  };
+  const fileName = img => decodeURIComponent((img.currentSrc || img.src).split("/").pop());
+  // [left, right] of the content in viewport coordinates, and where the walk starts.
+  const kinds = [
+    ["code block", "article pre", el => {
+      const r = el.getBoundingClientRect(), left = r.left + el.clientLeft - el.scrollLeft;
+      return [left, left + el.scrollWidth, el];
+    }, snippet],
+    ["display equation", 'article mjx-container[display="true"]', el => {
+      const r = (el.querySelector("mjx-math") || el).getBoundingClientRect();
+      return [r.left, r.right, el];
+    }, equationName],
+    ["inline equation", 'article mjx-container:not([display="true"])', el => {
+      const r = (el.querySelector("mjx-math") || el).getBoundingClientRect();
+      return [r.left, r.right, el];
+    }, equationName],
+    ["table", "article table", el => {
+      const r = el.getBoundingClientRect();
+      return [r.left, r.right, el.parentElement];
+    }, snippet],
+    ["figure", "article img", el => {
+      const r = el.getBoundingClientRect();
+      return [r.left, r.right, el.parentElement];
+    }, fileName],
+  ];
+  const place = (left, right, start) => {
+    for (let box = start; box && box !== document.documentElement; box = box.parentElement) {
+      const overflow = getComputedStyle(box).overflowX;
+      if (overflow === "visible") continue;
+      const r = box.getBoundingClientRect();
+      const inner = r.left + box.clientLeft, innerRight = inner + box.clientWidth;
+      const excess = Math.max(right - innerRight, inner - left);
+      if (excess > 1) {
+        return [overflow === "auto" || overflow === "scroll" ? "scrolls" : "clipped", excess];
+      }
+    }
+    const excess = Math.max(right - viewport, -left);
+    return excess > 1 ? ["widens the page", excess] : null;
+  };
+  const counts = {}, overflows = [];
+  for (const [kind, selector, extent, describe] of kinds) {
+    const elements = [...document.querySelectorAll(selector)].filter(rendered);
+    counts[kind] = elements.length;
+    for (const el of elements) {
+      const [left, right, start] = extent(el);
+      const found = place(left, right, start);
+      if (found) overflows.push({
+        kind, what: describe(el), state: found[0], excess_px: Math.round(found[1]),
+        longest: kind === "code block"
+          ? Math.max(...el.textContent.split("\n").map(line => [...line].length)) : 0,
+      });
+    }
+  }
+  // When the page scrolls sideways: the innermost elements whose box or content (a line that
+  // cannot break) reaches past the viewport, outside any scroll box or fixed layer.
+  const widest = [];
+  if (document.documentElement.scrollWidth > viewport + 1) {
+    const free = el => {
+      for (let a = el; a && a !== document.body; a = a.parentElement) {
+        const style = getComputedStyle(a);
+        if (style.position === "fixed") return false;
+        if (a !== el && style.overflowX !== "visible") return false;
+      }
+      return true;
+    };
+    const reach = el => {
+      const r = el.getBoundingClientRect();
+      return r.left + Math.max(r.width, el.scrollWidth);
+    };
+    const past = [...document.body.querySelectorAll("*")]
+      .filter(el => rendered(el) && reach(el) > viewport + 1 && free(el));
+    const inner = past.filter(el => !past.some(other => other !== el && el.contains(other)));
+    for (const el of inner.slice(0, 5)) {
+      const name = el.tagName.toLowerCase() + (el.id ? `#${el.id}` : "")
+        + (el.classList.length ? "." + [...el.classList].join(".") : "");
+      widest.push(`${name} (right edge at ${Math.round(reach(el))} px): ${snippet(el)}`);
+    }
+  }
+  // Figure images shown narrower than both their own width and the legible minimum.
+  const small_figures = [
+    ...document.querySelectorAll("article figure img, article .cell_output img"),
+  ].filter(rendered)
+    .filter(img => img.getBoundingClientRect().width + 1 < Math.min(img.naturalWidth, minFigurePx))
+    .map(img => `${fileName(img)} shown ${Math.round(img.getBoundingClientRect().width)} px wide`
+                + ` (its own width ${img.naturalWidth} px)`);
+  return {viewport_width: viewport, page_width: document.documentElement.scrollWidth, widest,
+          counts, overflows, small_figures};
+}
+"""
 
 
 # Runs in the page once it has loaded. Lazy images load only near the viewport, so every image is
@@ -157,7 +303,7 @@ class PageReport:
 # expression is read back as MathML: `merror` marks a TeX error, and a red `mtext` holding a
 # backslash name is MathJax's rendering of an undefined macro (the `noundefined` extension).
 _INSPECT_JS = r"""
-async (timeoutMs) => {
+async ([timeoutMs, minFigurePx]) => {
   // Playwright's evaluate has no timeout of its own: a promise that never settles would hang.
   const within = (promise, what) => Promise.race([promise, new Promise((_, reject) => setTimeout(
     () => reject(new Error(`${what} did not finish within ${timeoutMs} ms`)), timeoutMs))]);
@@ -196,6 +342,10 @@ async (timeoutMs) => {
   math.untypeset = mathElements.filter(el => !el.querySelector("mjx-container"))
                                .map(el => el.textContent.trim().slice(0, 120));
 
+  // What a reader can open (folded code cells, solutions, dropdowns) is measured opened.
+  document.querySelectorAll("details").forEach(details => { details.open = true; });
+  const layout = LAYOUT_FUNCTION;
+
   const rgb = color => (color.match(/\d+(\.\d+)?/g) || [0, 0, 0]).slice(0, 3).map(Number);
   const article = document.querySelector("article") || document.body;
   // The colour behind the text: the nearest ancestor that paints one, else the white canvas.
@@ -208,6 +358,7 @@ async (timeoutMs) => {
   };
   return {
     math,
+    layout: layout(minFigurePx),
     images: images.map(img => {
       const figure = img.closest("figure");
       const caption = figure && figure.querySelector("figcaption");
@@ -229,6 +380,12 @@ async (timeoutMs) => {
 """
 
 
+_INSPECT_JS = _INSPECT_JS.replace("LAYOUT_FUNCTION", _LAYOUT_JS.strip())
+# The narrowest a figure image may be shown (CSS px) unless it is narrower itself: a 7.5-inch
+# two-panel figure with 9-pt text shown 560 px wide keeps its text at 7 pt (9.3 px).
+MIN_FIGURE_PX = 560
+
+
 def _theme_script(theme: str) -> str:
     # pydata-sphinx-theme reads the reader's choice from localStorage before the first paint
     # ("mode" is the choice, "theme" the theme in force), exactly as its toggle stores it.
@@ -236,19 +393,24 @@ def _theme_script(theme: str) -> str:
 
 
 class SiteInspector:
-    """One browser context per theme in `browser`, loading pages of the site served at `origin`."""
+    """Browser contexts of `browser` (one per theme and width, made when first needed) loading
+    pages of the site served at `origin`."""
 
     def __init__(self, browser, origin: str, mathjax_dir: Path, screenshot_dir: Path):
         self.origin = origin
         self.mathjax_dir = mathjax_dir
         self.screenshot_dir = screenshot_dir
+        self.browser = browser
         self.contexts = {}
-        for theme in THEMES:
-            context = browser.new_context(
-                viewport=VIEWPORT, color_scheme=theme, service_workers="block"
+
+    def _context(self, theme: str, width: str):
+        if (theme, width) not in self.contexts:
+            context = self.browser.new_context(
+                viewport=VIEWPORTS[width], color_scheme=theme, service_workers="block"
             )
             context.add_init_script(_theme_script(theme))
-            self.contexts[theme] = context
+            self.contexts[theme, width] = context
+        return self.contexts[theme, width]
 
     def close(self) -> None:
         for context in self.contexts.values():
@@ -271,11 +433,15 @@ class SiteInspector:
         report.blocked_requests.append(url)
         route.abort("blockedbyclient")
 
-    def inspect(self, page_path: str, theme: str) -> PageReport:
-        """Load `page_path` (relative to the site root) in `theme`; report what a reader gets."""
-        page = self.contexts[theme].new_page()
+    def inspect(
+        self, page_path: str, theme: str, width: str = "desktop", *, paper: bool = False
+    ) -> PageReport:
+        """Load `page_path` (relative to the site root) in `theme` at `width` (a key of
+        VIEWPORTS); report what a reader gets. With `paper`, the page is then also laid out as
+        Chromium prints it (print media on A4) and measured again (`print_layout`)."""
+        page = self._context(theme, width).new_page()
         page.set_default_timeout(PAGE_TIMEOUT_MS)
-        report = PageReport(page=page_path, theme=theme, status=0)
+        report = PageReport(page=page_path, theme=theme, status=0, width=width)
         page.route("**/*", functools.partial(self._route, report))
 
         def on_console(message) -> None:
@@ -299,7 +465,7 @@ class SiteInspector:
         try:
             response = page.goto(f"{self.origin}/{page_path}", wait_until="load")
             report.status = response.status if response else 0
-            found = page.evaluate(_INSPECT_JS, PAGE_TIMEOUT_MS)
+            found = page.evaluate(_INSPECT_JS, [PAGE_TIMEOUT_MS, MIN_FIGURE_PX])
             report.math = MathReport(**found["math"])
             report.images = [Image(**image) for image in found["images"]]
             report.links = [Link(**link) for link in found["links"]]
@@ -308,12 +474,25 @@ class SiteInspector:
             report.applied_theme = found["applied_theme"]
             report.background_rgb = tuple(int(c) for c in found["background_rgb"])
             report.text_rgb = tuple(int(c) for c in found["text_rgb"])
+            report.layout = _layout_report(found["layout"])
             name = page_path.removesuffix(".html").replace("/", "__")
-            report.screenshot = self.screenshot_dir / f"{name}-{theme}.png"
-            page.screenshot(path=report.screenshot, full_page=True)
+            report.screenshot = self.screenshot_dir / f"{name}-{theme}-{width}.png"
+            # A full-page screenshot of a long chapter takes seconds; the phone's layout is judged
+            # from measurements, so its screenshot shows the first screen unless asked for more.
+            full = width == "desktop" or os.environ.get("BROWSER_SCREENSHOTS") == "full"
+            page.screenshot(path=report.screenshot, full_page=full)
+            if paper:
+                page.emulate_media(media="print")
+                page.set_viewport_size(PRINT_VIEWPORT)
+                report.print_layout = _layout_report(page.evaluate(_LAYOUT_JS, MIN_FIGURE_PX))
         finally:
             page.close()
         return report
+
+
+def _layout_report(found: dict) -> LayoutReport:
+    overflows = [Overflow(**overflow) for overflow in found.pop("overflows")]
+    return LayoutReport(overflows=overflows, **found)
 
 
 def relative_luminance(rgb: tuple[int, int, int]) -> float:
