@@ -19,7 +19,7 @@ from tests.browser.site import (
     CHROMIUM,
     CHROMIUM_ARGS,
     MATHJAX_CDN,
-    VIEWPORT,
+    VIEWPORTS,
     SetupError,
     ensure_mathjax,
     serve,
@@ -70,7 +70,7 @@ def loaded_page():
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-        context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+        context = browser.new_context(viewport=VIEWPORTS["desktop"], service_workers="block")
         # The theme's choice, stored as its toggle stores it (as tests/browser/site.py does):
         # without it pydata-sphinx-theme logs an error about an empty mode.
         context.add_init_script(
