@@ -93,12 +93,42 @@ def test_grid_runs_match_a_transcription_and_bracket_the_closed_form(g):
     assert all(-0.9 <= means[i] <= 0.9 and beta2[i] > g["theory_threshold_C10"]
                for i in between)
     assert g["theory_reddi_beta2_C10"] < g["theory_grid_low"]
+    assert g["theory_grid_factor"] == pytest.approx(beta2[1] / beta2[0], rel=1e-12)
+
+
+def _projected_adam_final(beta2: np.ndarray, C: float, alpha: float, steps: int) -> np.ndarray:
+    """The last iterate of the same transcription (no tail mean: cheaper for long runs)."""
+    x, v = np.ones_like(beta2), np.zeros_like(beta2)
+    for t in range(1, steps + 1):
+        grad = C if t % 3 == 1 else -1.0
+        v = beta2 * v + (1 - beta2) * grad**2
+        x = np.clip(x - alpha / math.sqrt(t) * grad / np.sqrt(v), -1, 1)
+    return x
+
+
+def test_finer_bracket_of_the_threshold(g):
+    """Test-only check of the prose's finer bracket (the chapter does not run it). Catches the
+    bracket stated on the wrong side of the switch or not containing the closed form: after
+    the stated number of steps the lower β₂ is still near the worst point and the upper one has
+    left it, and the closed form lies strictly between them."""
+    low, high, steps = g["theory_fine_low"], g["theory_fine_high"], g["theory_fine_steps"]
+    assert low < g["theory_threshold_C10"] < high
+    x_end = _projected_adam_final(np.array([low, high]), 10.0, 0.5, steps)
+    assert x_end[0] > 0.9  # near the worst point x = 1
+    assert x_end[1] < 0.9  # on its way to the optimum
+    # ...and still moving down: the iterate at the end is below the one a tenth of the way in.
+    assert x_end[1] < _projected_adam_final(np.array([high]), 10.0, 0.5, steps // 10)[0]
 
 
 # -- Défossez et al. -------------------------------------------------------------------------
 
 def _defossez_bound(d, R, L, F_gap, alpha, beta2, eps, N):
-    """Theorem 2 of Défossez et al. (2022), typed from the paper."""
+    """Theorem 2 of Défossez et al. (2022) as the chapter states it, typed here again.
+
+    This checks the chapter's *arithmetic* only: the same author typed the bound in the chapter
+    and here, so a mis-transcription of the paper would be shared. The theorem's full text could
+    not be retrieved when this test was written (only the abstract: rate O(d ln N/√N) for
+    α = 1/√N, β₂ = 1 - 1/N), so the constants are not checked against the paper here."""
     E = 4 * d * R**2 / math.sqrt(1 - beta2) + alpha * d * R * L / (1 - beta2)
     return 2 * R * F_gap / (alpha * N) + E * (math.log(1 + R**2 / ((1 - beta2) * eps)) / N
                                               - math.log(beta2))
@@ -170,6 +200,22 @@ def test_schedule_means(g):
         sum(min(1.0, 0.0005 * t) for t in range(1, n + 1)) / n, rel=1e-12)
 
 
+def test_radam_tail_below_the_linear_ramp(g):
+    """Catches a wrong crossing step or end value in the prose (from Liu et al.'s r_t written
+    here): RAdam's multiplier is below the linear ramp from the glued step to 2/(1-β₂) and not
+    just before it; at 2/(1-β₂) it equals the glued value; after that it stays below 1 and
+    increases (checked up to 20 000 steps, where 1 - r_t is still far above rounding)."""
+    b, n = 0.999, 2000
+    radam = [_r(t, b) if _rho(t, b) > 5 else 0.0 for t in range(1, n + 1)]
+    linear = [min(1.0, (1 - b) / 2 * t) for t in range(1, n + 1)]
+    cross = g["theory_warm_cross_999"]
+    assert all(radam[t - 1] < linear[t - 1] for t in range(cross, n + 1))
+    assert radam[cross - 2] >= linear[cross - 2]
+    assert g["theory_warm_r_end_999"] == pytest.approx(_r(n, b), rel=1e-12)
+    later = [_r(t, b) for t in range(n, 20_001, 500)]
+    assert all(r < 1 for r in later) and all(a < c for a, c in zip(later, later[1:]))
+
+
 def _least_squares_problem():
     rng = np.random.default_rng(3)
     features, samples, steps, batch = 20, 512, 1000, 8
@@ -214,6 +260,18 @@ def test_least_squares_finals_match_torch(g):
     assert g["theory_ls_within_5"] == int(np.sum(np.abs(ratios - 1) < 0.05))
     assert g["theory_ls_adam_better"] == int(np.sum(np.array(finals["Adam"])
                                                     < np.array(finals["warm-up"])))
+    # The best learning rate of each method (finals just matched torch's): the same interior
+    # grid point, where the order is warm-up < RAdam < Adam, as the prose says.
+    lrs = g["theory_ls_lrs"]
+    for key, method in (("adam", "Adam"), ("warmup", "warm-up"), ("radam", "RAdam")):
+        values = np.array(finals[method])
+        best = int(np.argmin(values))
+        assert 0 < best < len(lrs) - 1, f"{method}'s best learning rate is on the grid's edge"
+        assert g[f"theory_ls_best_lr_{key}"] == lrs[best]
+        assert g[f"theory_ls_best_{key}"] == pytest.approx(values[best], rel=1e-7)
+    assert (g["theory_ls_best_lr_adam"] == g["theory_ls_best_lr_warmup"]
+            == g["theory_ls_best_lr_radam"])
+    assert g["theory_ls_best_warmup"] < g["theory_ls_best_radam"] < g["theory_ls_best_adam"]
     inputs, targets, _ = _least_squares_problem()
     w_star = np.linalg.lstsq(inputs, targets, rcond=None)[0]
     assert g["theory_ls_noise_floor"] == pytest.approx(
@@ -270,24 +328,86 @@ def test_wide_box_exercise_ends_near_the_unconstrained_minimiser(g):
 
 # -- rotational equilibrium -------------------------------------------------------------------
 
-def test_rotation_matches_kosson_formula(g):
-    """Catches an AdamW run whose decay is not lr·λ per step (the angle would depend on the
-    learning rate at fixed ηλ) or a wrong momentum factor: every row within 5 % of
-    √(2ηλ(1-β₁)/(1+β₁)) (Kosson et al.; epfml/REQ adamw_etar_func)."""
+def _torch_adamw_rotation(lr, product, beta1, dim, steps, tail, seed, start_norm):
+    """The chapter's scale-invariant experiment with PyTorch's AdamW (float64, one row per
+    setting, the same draws from NumPy's generator): mean angle per step over the tail and the
+    final norms. start_norm None starts every row at unit norm."""
+    rng = np.random.default_rng(seed)
+    w0 = rng.standard_normal((len(lr), dim))
+    w0 /= np.linalg.norm(w0, axis=1, keepdims=True)
+    if start_norm is not None:
+        w0 *= start_norm[:, None]
+    rows = [torch.tensor(row, requires_grad=True) for row in w0]
+    opts = [torch.optim.AdamW([p], lr=float(a), betas=(float(b), 0.999),
+                              weight_decay=float(q / a))
+            for p, a, b, q in zip(rows, lr, beta1, product)]
+    angle_sum = np.zeros(len(lr))
+    for t in range(1, steps + 1):
+        w = np.array([p.detach().numpy() for p in rows])
+        norm = np.linalg.norm(w, axis=1, keepdims=True)
+        unit = w / norm
+        xi = rng.standard_normal(w.shape)
+        grad = (xi - np.sum(xi * unit, axis=1, keepdims=True) * unit) / norm
+        for p, opt, gr in zip(rows, opts, grad):
+            p.grad = torch.tensor(gr)
+            opt.step()
+        if t > steps - tail:
+            w_new = np.array([p.detach().numpy() for p in rows])
+            cos = np.sum(w_new * w, axis=1) / (np.linalg.norm(w_new, axis=1) * norm[:, 0])
+            angle_sum += np.arccos(np.clip(cos, -1.0, 1.0))
+    final = np.array([p.detach().numpy() for p in rows])
+    return angle_sum / tail, np.linalg.norm(final, axis=1)
+
+
+@pytest.fixture(scope="module")
+def rotation_settings(g):
+    lr = np.array(g["theory_rot_lr"])
     product, beta1 = np.array(g["theory_rot_product"]), np.array(g["theory_rot_beta1"])
-    predicted = np.sqrt(2 * product * (1 - beta1) / (1 + beta1))
+    return lr, product, beta1, (g["theory_rot_C"], g["theory_rot_steps"], g["theory_rot_tail"])
+
+
+def test_rotation_matches_torch_and_kosson_formula(g, rotation_settings):
+    """Catches an AdamW run whose decay is not lr·λ per step (the angle would depend on the
+    learning rate at fixed ηλ), a wrong momentum factor or a start not at the balance norm:
+    the chapter's angles must equal torch.optim.AdamW's on the same draws, and every row must
+    be within 1 % of √(2ηλ(1-β₁)/(1+β₁)) (Kosson et al.; epfml/REQ adamw_etar_func)."""
+    lr, product, beta1, (dim, steps, tail) = rotation_settings
+    balance = lr * np.sqrt(dim / (2 * product))
+    angles, norms = _torch_adamw_rotation(lr, product, beta1, dim, steps, tail, 17, balance)
     measured = np.array(g["theory_rot_measured"])
-    np.testing.assert_allclose(measured, predicted, rtol=0.05)
-    assert g["theory_rot_max_rel_dev"] == pytest.approx(np.abs(measured / predicted - 1).max(),
-                                                        rel=1e-12)
+    np.testing.assert_allclose(measured, angles, rtol=1e-6)
+    predicted = np.sqrt(2 * product * (1 - beta1) / (1 + beta1))
+    np.testing.assert_allclose(measured, predicted, rtol=0.01)
+    assert g["theory_rot_max_rel_dev"] == pytest.approx(np.abs(angles / predicted - 1).max(),
+                                                        rel=1e-5)
+    assert g["theory_rot_norm_dev"] == pytest.approx(np.abs(norms / balance - 1).max(), rel=1e-5)
+    assert g["theory_rot_norm_dev"] < 0.05
     assert sorted(set(g["theory_rot_lr"])) == [1e-3, 1e-2, 1e-1]
 
 
-def test_norm_balance_gives_two_eta_lambda():
-    """Catches the prose's equilibrium formula with a wrong factor: the squared angle η²C/‖w‖²
-    at the norm balance is 2ηλ - (ηλ)², i.e. 2ηλ to first order."""
+def test_rotation_from_unit_norm_deviates_more(g, rotation_settings):
+    """Catches the prose's start-up explanation being wrong: started at unit norm (far from the
+    balance), the same runs deviate more from the formula, most at the largest learning rate."""
+    lr, product, beta1, (dim, steps, tail) = rotation_settings
+    angles, _ = _torch_adamw_rotation(lr, product, beta1, dim, steps, tail, 17, None)
+    deviation = np.abs(angles / np.sqrt(2 * product * (1 - beta1) / (1 + beta1)) - 1)
+    assert deviation.max() > 2 * g["theory_rot_max_rel_dev"]
+    assert deviation[lr == 0.1].max() > deviation[lr == 0.001].max()
+
+
+def test_norm_balance_gives_two_eta_lambda(g):
+    """Catches the chapter's SymPy balance with a wrong factor: the glued equilibrium ‖w‖² must
+    be the geometric-series sum η²C/(1 - (1-ηλ)²) written here, and the glued squared angle its
+    first-order term 2ηλ (the exact value is 2ηλ - (ηλ)²)."""
     eta, lam, C = sp.symbols("eta lambda C", positive=True)
+    names = {"eta": eta, "lam": lam, "C": C}
+
+    def parse(key):  # the chapter's symbol is named "lambda", a Python keyword
+        return sp.sympify(g[key].replace("lambda", "lam"), locals=names)
+
     w2 = eta**2 * C / (1 - (1 - eta * lam) ** 2)
+    assert sp.simplify(parse("theory_rot_w2_eq") - w2) == 0
+    assert sp.simplify(parse("theory_rot_angle_sq") - 2 * eta * lam) == 0
     assert sp.simplify(eta**2 * C / w2 - (2 * eta * lam - (eta * lam) ** 2)) == 0
 
 
