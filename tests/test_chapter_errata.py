@@ -84,14 +84,6 @@ def test_early_steps_without_bias_correction(g):
     assert g["early_step_ratio_measured"] == pytest.approx(math.sqrt(10), rel=1e-12)
 
 
-def test_penalty_term(g):
-    """Catches a wrong gradient of the L2 penalty (e.g. λ'θ/2 or λ'θ²): d/dθ (λ'/2)θ² = λ'θ."""
-    theta, lam = sp.symbols("theta lambda_prime")
-    extra = sp.sympify(g["penalty_extra_term_str"].replace("lambda'", "lambda_prime"),
-                       locals={"theta": theta, "lambda_prime": lam})
-    assert sp.simplify(extra - lam * theta) == 0
-
-
 def _torch_shrink_rate(optimizer_class, lr, weight_decay, noise):
     """r = ln(mean θ_T without decay / mean θ_T with decay)/T, recomputed with torch.optim."""
     import torch
@@ -172,6 +164,8 @@ def test_bert_omissions(g):
     assert g["bert_first_lr"] == 0.0
     assert g["bert_global_clip"] == pytest.approx([0.6, 0.8])
     assert g["bert_elementwise_clip"] == [1.0, 1.0]
+    assert g["bert_global_clip_text"] == "(0.6, 0.8)"
+    assert g["bert_elementwise_clip_text"] == "(1, 1)"
     assert g["bert_ratio_first"] == pytest.approx(math.sqrt(10), rel=1e-12)
     ratios = {t: float((1 - B1**t) / sp.sqrt(1 - B2**t)) for t in range(5, 25)}
     peak = max(ratios, key=ratios.get)
@@ -228,3 +222,40 @@ def test_exercises(g):
     assert g["ex_eps_hat_1"] == pytest.approx(1e-8 * math.sqrt(1 - 0.999), rel=1e-12)
     assert g["ex_eps_hat_1000"] == pytest.approx(1e-8 * math.sqrt(1 - 0.999**1000), rel=1e-12)
     assert g["ex_eps_hat_gap"] < 1e-12
+    assert g["ex_eps_hat_1_text"] == "3.162 × 10⁻¹⁰"
+    assert g["ex_eps_hat_1000_text"] == "7.952 × 10⁻⁹"  # 1e-8·√(1-0.999¹⁰⁰⁰) = 7.9518e-9
+    assert "e-" not in g["ex_eps_hat_gap_text"] and "× 10⁻" in g["ex_eps_hat_gap_text"]
+
+
+def test_coupling_depends_on_the_gradient_scale(g):
+    """Catches the unit-scale coincidence (L2 shrink = AdamW shrink) presented as general: with
+    noise σ·N(0, 1), α = 1e-3 and λ' = wd = 0.1, Adam + L2 shrinks by about αλ'/σ (recomputed
+    with torch.optim.Adam on the same noise), torch.optim.AdamW by -ln(1 - αλ) at every σ."""
+    import numpy as np
+    import torch
+
+    noise = np.random.default_rng(1).standard_normal((g["coupling_steps"],
+                                                      g["coupling_coordinates"]))
+    rows = g["coupling_scale"]
+    for key, sigma in (("0.1", 0.1), ("1.0", 1.0), ("10.0", 10.0)):
+        l2 = _torch_shrink_rate(torch.optim.Adam, 1e-3, 0.1, sigma * noise)
+        adamw = _torch_shrink_rate(torch.optim.AdamW, 1e-3, 0.1, sigma * noise)
+        assert rows[key]["Adam + L2"] == pytest.approx(l2, rel=1e-6)
+        assert rows[key]["PyTorch AdamW"] == pytest.approx(adamw, rel=1e-6)
+        assert adamw == pytest.approx(-math.log(1 - 1e-4), rel=0.02)
+    assert rows["10.0"]["Adam + L2"] == pytest.approx(1e-5, rel=0.05)
+    assert rows["0.1"]["Adam + L2"] > 5 * rows["1.0"]["Adam + L2"]
+    for name, key in (("l2", "Adam + L2"), ("torch", "PyTorch AdamW")):
+        for tag, sigma in (("small", "0.1"), ("unit", "1.0"), ("large", "10.0")):
+            mantissa, exponent = f"{rows[sigma][key]:.2e}".split("e")
+            text = g[f"coupling_scale_{name}_{tag}_text"]
+            assert text.startswith(f"{mantissa} × 10") and "e-" not in text
+
+
+def test_coupling_prose_numbers_are_formatted(g):
+    """Catches e-notation (9.87e-05) in the coupling prose: the texts are the glued rates."""
+    for size, lr in (("small", "0.001"), ("large", "0.01")):
+        for name, key in (("l2", "Adam + L2, λ' = 0.1"), ("paper", "paper AdamW, λ = 1e-3"),
+                          ("torch", "PyTorch AdamW, weight_decay = 0.1")):
+            mantissa = f"{g['coupling'][lr][key]:.2e}".split("e")[0]
+            assert g[f"coupling_{name}_{size}_lr_text"].startswith(f"{mantissa} × 10")

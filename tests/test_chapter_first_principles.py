@@ -182,3 +182,49 @@ def test_glued_limit_is_the_closed_form(g):
 def test_defaults_in_the_prose_are_powers_of_ten(g):
     """Catches prose that prints the defaults as 1e-08 / 0.001 or with a wrong exponent."""
     assert g["alpha_default_text"] == "10⁻³" and g["eps_default_text"] == "10⁻⁸"
+
+
+def test_shrinking_gradients_drive_the_step_when_beta1_exceeds_root_beta2(g):
+    """Catches the claim that the extremal gradients always grow: for (0.99, 0.9), β₁ > √β₂,
+    g_i = (β₂/β₁)^i shrinks to (β₂/β₁)^99 ≈ 8e-5 of g₁ over 100 steps, yet the step at t = 100
+    is B_100 ≈ 11.87 α (B_t summed term by term here; not the chapter's own numbers)."""
+    b1, b2, t = g["fp_unbounded_beta1"], g["fp_unbounded_beta2"], g["fp_unbounded_t"]
+    assert b1 > math.sqrt(b2) and (b1, b2, t) == (0.99, 0.9, 100)
+    ratio = (b2 / b1) ** (t - 1)
+    assert g["fp_unbounded_gradient_ratio"] == pytest.approx(ratio, rel=1e-10)
+    assert g["fp_unbounded_gradient_ratio_text"] == "8 × 10⁻⁵"
+    assert g["fp_unbounded_step"] == pytest.approx(worst_case_bound(b1, b2, t), rel=1e-9)
+    assert g["fp_unbounded_step"] == pytest.approx(11.8736, abs=1e-4)
+
+
+def test_what_it_takes_to_break_the_paper_bounds(g):
+    """Catches a wrong crossing step or range: B_t (summed term by term) first exceeds
+    (1-β₁)/√(1-β₂) at t = 210 for the defaults, with gradients growing ×β₂/β₁ = 1.11 per step
+    (range 1.11^209 ≈ 10⁹; 1.11^1999 ≈ 10⁹¹); for (0.95, 0.99) B_t > 1 already at t = 2; and on
+    the paper's boundary 1-β₁ = √(1-β₂) the limit is about 4.04 α, not below α."""
+    paper = (1 - BETA1) / math.sqrt(1 - BETA2)
+    crossing = next(t for t in range(1, 5000) if worst_case_bound(BETA1, BETA2, t) > paper)
+    assert g["fp_cross_defaults_t"] == crossing == 210
+    assert g["fp_cross_growth"] == pytest.approx(BETA2 / BETA1, rel=1e-14)
+    assert g["fp_cross_range_exponent"] == round((crossing - 1) * math.log10(BETA2 / BETA1)) == 9
+    assert g["fp_cross_range_text"] == "10⁹"
+    burst_exponent = round((g["fp_burst_t"] - 1) * math.log10(BETA2 / BETA1))
+    assert g["fp_burst_range_exponent"] == burst_exponent == 91
+    assert g["fp_burst_range_text"] == "10⁹¹"
+    second = next(t for t in range(1, 50) if worst_case_bound(0.95, 0.99, t) > 1.0)
+    assert g["fp_cross_second_t"] == second == 2
+    boundary = 1 - math.sqrt(1 - BETA2)
+    assert g["fp_boundary_beta1"] == pytest.approx(boundary, rel=1e-14)
+    assert g["fp_boundary_limit"] == pytest.approx(worst_case_bound(boundary, BETA2, 60_000),
+                                                   rel=1e-8)
+    assert g["fp_boundary_limit"] == pytest.approx(4.0387, abs=1e-4)
+
+
+def test_rounding_error_is_printed_as_a_power_of_ten(g):
+    """Catches e-notation (1.7e-15) in the prose, or a text that does not round the glued
+    float to one significant digit."""
+    x = g["fp_rescale_change_without_eps"]
+    exponent = math.floor(math.log10(x))
+    mantissa = round(x / 10.0**exponent)
+    text = g["fp_rescale_change_without_eps_text"]
+    assert "e-" not in text and text.startswith(f"{mantissa} × 10")
