@@ -79,22 +79,53 @@ class FusedCall:
     vhat_scale: float | None = None
 
 
-def fused_call(config: AdamConfig, scalars: StepScalars) -> FusedCall | None:
-    """The kernel call that computes this step, or None when the kernel cannot: ``eps_root >
-    0``, or a decoupled decay with a zero step size (the kernel's decay is lr·wd)."""
+FUSED_REFUSALS = {
+    "eps_root": "eps_root > 0 (the kernel adds nothing inside the square root)",
+    "zero_lr_decay": ("a decoupled decay at a kernel step size of 0 (the kernel's decay is "
+                      "lr·weight_decay, so it cannot decay without stepping)"),
+    "non_contiguous": "non-contiguous tensors (the kernel walks raw memory)",
+}
+"""Every reason the fused kernel cannot take a step: :func:`fused_refusal` and
+:mod:`adamlib.optim` (for tensor layouts) return these texts, and ``fused=True`` is refused
+with them, so that the error and the condition cannot drift apart."""
+
+
+def fused_refusal(config: AdamConfig, scalars: StepScalars) -> str | None:
+    """Why torch's fused kernel cannot compute this step (a text of :data:`FUSED_REFUSALS`),
+    or None when it can."""
     if config.eps_root != 0:
+        return FUSED_REFUSALS["eps_root"]
+    if _decays_decoupled(config, scalars) and _kernel_lr(config, scalars) == 0:
+        return FUSED_REFUSALS["zero_lr_decay"]
+    return None
+
+
+def _decays_decoupled(config: AdamConfig, scalars: StepScalars) -> bool:
+    return config.weight_decay_kind == "decoupled" and scalars.decay_rate != 0
+
+
+def _kernel_lr(config: AdamConfig, scalars: StepScalars) -> float:
+    """The kernel's lr: the explicit form's α·η_t, rescaled for no bias correction and for a
+    decay of the updated θ (see the module docstring)."""
+    lr = scalars.lr
+    if config.bias_correction == "none":
+        lr = lr * scalars.bc1 / math.sqrt(scalars.bc2)
+    if _decays_decoupled(config, scalars) and config.decay_applies_to == "updated_param":
+        lr = lr * (1 - scalars.decay_rate)
+    return lr
+
+
+def fused_call(config: AdamConfig, scalars: StepScalars) -> FusedCall | None:
+    """The kernel call that computes this step, or None when :func:`fused_refusal` gives a
+    reason it cannot."""
+    if fused_refusal(config, scalars) is not None:
         return None
     explicit = config.bias_correction == "explicit"
-    sqrt_bc2 = math.sqrt(scalars.bc2)
-    lr = scalars.lr if config.bias_correction != "none" else scalars.lr * scalars.bc1 / sqrt_bc2
-    eps = config.eps if explicit else config.eps / sqrt_bc2
+    lr = _kernel_lr(config, scalars)
+    eps = config.eps if explicit else config.eps / math.sqrt(scalars.bc2)
     decoupled = config.weight_decay_kind == "decoupled"
     weight_decay = 0.0 if decoupled else scalars.weight_decay
-    if decoupled and scalars.decay_rate != 0:
-        if config.decay_applies_to == "updated_param":
-            lr = lr * (1 - scalars.decay_rate)
-        if lr == 0:
-            return None
+    if _decays_decoupled(config, scalars):
         weight_decay = scalars.decay_rate / lr
     maximize = config.maximize
     if _preprocesses_gradient(config):

@@ -27,7 +27,8 @@ from typing import Callable
 import torch
 
 from . import variants
-from ._kernels import FusedCall, StepScalars, foreach_step, fused_call, fused_step
+from ._kernels import (FUSED_REFUSALS, FusedCall, StepScalars, foreach_step, fused_call,
+                       fused_refusal, fused_step)
 from .config import AMSGRAD, AdamConfig, AdamConfigError
 from .reference import NonFiniteGradientError
 
@@ -192,8 +193,10 @@ class Adam(torch.optim.Optimizer):
             key = (p.device, p.dtype, t, decays, contiguous)
             if key not in batches:
                 scalars = StepScalars.at(config, t, decays, lr)
-                call = fused_call(config, scalars) if contiguous else None
-                path = _path(group, call, f"param_groups[{index}]", config)
+                reason = (fused_refusal(config, scalars) if contiguous
+                          else FUSED_REFUSALS["non_contiguous"])
+                call = fused_call(config, scalars) if reason is None else None
+                path = _path(group, call, reason, f"param_groups[{index}]")
                 batches[key] = _Batch(config, scalars, call, path)
             batches[key].add(label, p, g)
         return list(batches.values())
@@ -329,14 +332,12 @@ def _check_names(group: dict, config: AdamConfig, index: int) -> None:
             "exclude_from_weight_decay=()")
 
 
-def _path(group: dict, call: FusedCall | None, where: str, config: AdamConfig) -> str:
+def _path(group: dict, call: FusedCall | None, reason: str | None, where: str) -> str:
     if group["fused"]:
         if call is None:
             raise AdamConfigError(
-                f"{where}: fused=True is not allowed for this configuration (amsgrad="
-                f"{config.amsgrad!r}, bias_correction={config.bias_correction!r}, eps_root="
-                f"{config.eps_root!r}, or a decoupled decay with lr=0, or non-contiguous "
-                "tensors): torch's fused kernel cannot express it; use fused=None")
+                f"{where}: fused=True is not allowed for this step: {reason}; torch's fused "
+                "kernel cannot express it, use fused=None")
         return "fused"
     if group["foreach"] is False:
         return "per_tensor"

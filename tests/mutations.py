@@ -3,6 +3,7 @@
     .venv/bin/python tests/mutations.py                 # every mutation
     .venv/bin/python tests/mutations.py eps-inside-sqrt # some, by name
     .venv/bin/python tests/mutations.py --list
+    .venv/bin/python tests/mutations.py --fast          # the library's tests only
 
 For each mutation, the repository (tracked and untracked, not ignored, files) is copied to a
 temporary directory, one string of one file is replaced (it must occur exactly once, so a stale
@@ -38,6 +39,7 @@ class Mutation:
 
 
 MUTATIONS = [
+    # -- reference: the specification ----------------------------------------------------------
     Mutation(
         "no-bias-correction",
         "adamlib/reference.py",
@@ -68,11 +70,19 @@ MUTATIONS = [
         't = state["step"] + 1',
         't = state["step"] + 2',
     ),
+    # A grid whose members' λ are mixed zero and non-zero must decay the non-zero ones.
+    Mutation(
+        "grid-decays-only-if-every-member-does",
+        "adamlib/reference.py",
+        "if not l2 and np.any(wd != 0):",
+        "if not l2 and np.all(wd != 0):",
+    ),
+    # -- _kernels: the fused and foreach paths -------------------------------------------------
     # The torch fast path maps every form onto torch's fused kernel; break that mapping.
     Mutation(
         "fused-folded-eps-unscaled",
         "adamlib/_kernels.py",
-        "eps = config.eps if explicit else config.eps / sqrt_bc2",
+        "eps = config.eps if explicit else config.eps / math.sqrt(scalars.bc2)",
         "eps = config.eps",
     ),
     Mutation(
@@ -81,7 +91,127 @@ MUTATIONS = [
         '"bias_corrected_lr": folded_lr,',
         '"bias_corrected_lr": lr,',
     ),
+    # AMSGrad of v̂ without bias correction is the maximum of the raw v (no preset has it).
+    Mutation(
+        "fused-vhat-rescaled-without-bias-correction",
+        "adamlib/_kernels.py",
+        'vhat_scale = scalars.bc2 if config.amsgrad == "max_vhat" and explicit else None',
+        'vhat_scale = scalars.bc2 if config.amsgrad == "max_vhat" else None',
+    ),
+    # A decay of the updated θ with no bias correction (no preset has it): rescale order.
+    Mutation(
+        "fused-updated-decay-ignored-without-bias-correction",
+        "adamlib/_kernels.py",
+        "        lr = lr * scalars.bc1 / math.sqrt(scalars.bc2)\n"
+        "    if _decays_decoupled(config, scalars) and",
+        "        return lr * scalars.bc1 / math.sqrt(scalars.bc2)\n"
+        "    if _decays_decoupled(config, scalars) and",
+    ),
+    Mutation(
+        "foreach-eps-root-dropped-without-bias-correction",
+        "adamlib/_kernels.py",
+        "denom = torch._foreach_add(v_used, config.eps_root)",
+        "denom = torch._foreach_add(v_used, 0.0)",
+    ),
+    # -- optim: the torch.optim.Optimizer ------------------------------------------------------
+    Mutation(
+        "group-cache-ignores-parameter-count",
+        "adamlib/optim.py",
+        'key.append(len(group["params"]))',
+        "key.append(0)",
+    ),
+    Mutation(
+        "step-counter-always-float32",
+        "adamlib/optim.py",
+        "return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32",
+        "return torch.float32",
+    ),
+    Mutation(
+        "non-contiguous-tensors-sent-to-the-kernel",
+        "adamlib/optim.py",
+        "contiguous = p.is_contiguous() and g.is_contiguous() and all(",
+        "contiguous = True or all(",
+    ),
+    # -- config: validation and exclusions -----------------------------------------------------
+    Mutation(
+        "exclusion-matches-only-at-the-start",
+        "adamlib/config.py",
+        "any(re.search(pattern, name)",
+        "any(re.match(pattern, name)",
+    ),
+    Mutation(
+        "max-vhat-with-folded-accepted",
+        "adamlib/config.py",
+        'if self.amsgrad == "max_vhat" and self.bias_correction == "folded":',
+        'if False:',
+    ),
+    # -- variants: the presets' defaults -------------------------------------------------------
+    Mutation(
+        "keras-adamw-default-eps",
+        "adamlib/variants.py",
+        "AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-7, weight_decay=0.004,",
+        "AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.004,",
+    ),
+    # -- tree: parameter structures ------------------------------------------------------------
+    Mutation(
+        "tuple-params-come-back-as-a-list",
+        "adamlib/tree.py",
+        "return type(like)(new_leaves)",
+        "return list(new_leaves)",
+    ),
+    # -- schedules -----------------------------------------------------------------------------
+    Mutation(
+        "hf-warmup-divides-by-zero-when-it-fills-the-schedule",
+        "adamlib/schedules.py",
+        "max(0.0, (total_steps - current_step) / max(1, total_steps - warmup_steps))",
+        "max(0.0, (total_steps - current_step) / (total_steps - warmup_steps))",
+    ),
+    Mutation(
+        "bert-decay-not-clamped-after-total-steps",
+        "adamlib/schedules.py",
+        "return 1.0 - min(global_step, total_steps) / total_steps",
+        "return 1.0 - global_step / total_steps",
+    ),
+    # -- radam ---------------------------------------------------------------------------------
+    Mutation(
+        "radam-rectifies-at-the-threshold",
+        "adamlib/radam.py",
+        "if rho(t, beta2) > config.rho_threshold:",
+        "if rho(t, beta2) >= config.rho_threshold:",
+    ),
+    Mutation(
+        "radam-epsilon-inside-sqrt",
+        "adamlib/radam.py",
+        "adaptive = math.sqrt(1 - beta2**t) / (np.sqrt(v) + config.eps)",
+        "adaptive = math.sqrt(1 - beta2**t) / np.sqrt(v + config.eps)",
+    ),
+    # -- models --------------------------------------------------------------------------------
+    Mutation(
+        "every-epoch-reuses-one-permutation",
+        "adamlib/models.py",
+        "np.concatenate([rng.permutation(n_samples) for _ in range(epochs)])",
+        "np.concatenate([rng.permutation(n_samples)] * epochs)",
+    ),
+    Mutation(
+        "unshifted-softmax",
+        "adamlib/models.py",
+        "shifted = z - z.max(axis=2, keepdims=True)",
+        "shifted = z",
+    ),
+    Mutation(
+        "diverged-member-state-keeps-moving",
+        "adamlib/models.py",
+        '(_keep_frozen(alive, value, state[key]) if key != "step" else value)',
+        "value",
+    ),
 ]
+
+LIBRARY_TESTS = ["tests/test_adamlib_errors.py", "tests/test_adamlib_presets.py",
+                 "tests/test_adamlib_properties.py", "tests/test_adamlib_reference.py",
+                 "tests/test_adamlib_switch_space.py", "tests/test_optim.py",
+                 "tests/test_models.py", "tests/test_radam.py", "tests/test_schedules.py",
+                 "-m", "not slow and not browser"]
+"""``--fast``: the library's own tests, without the chapters (about a minute a mutation)."""
 
 FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
 SUMMARY_LINE = re.compile(r"^=* ?(\d+ (?:passed|failed|errors?|skipped|deselected)\b.*? in [\d.]+s\S*)(?: =+)?$", re.M)
@@ -140,6 +270,8 @@ def main() -> int:
         "--pytest-args", default="-m 'not browser'",
         help="pytest arguments (default: skip the browser tests, which check the website, not adamlib)",
     )
+    parser.add_argument("--fast", action="store_true",
+                        help="run only the library's own tests (not the chapters'), see LIBRARY_TESTS")
     options = parser.parse_args()
     if options.list:
         for mutation in MUTATIONS:
@@ -150,12 +282,16 @@ def main() -> int:
         parser.error(f"unknown mutations {sorted(unknown)}; see --list")
     selected = [m for m in MUTATIONS if not options.names or m.name in options.names]
     pytest_args = shlex.split(options.pytest_args)
+    if options.fast:
+        # Stop at the first failure: one catching test is enough to count a mutation as caught.
+        pytest_args = [*LIBRARY_TESTS, "-x"]
 
     baseline, summary, seconds = _run(None, pytest_args)
     print(f"unmutated: {summary} ({seconds:.0f} s)")
     for test in sorted(baseline):
         print(f"  already failing: {test}")
     uncaught = []
+    kills: dict[str, list[int]] = {}
     for mutation in selected:
         failing, summary, seconds = _run(mutation, pytest_args)
         caught = sorted(failing - baseline)
@@ -166,6 +302,12 @@ def main() -> int:
         if not caught:
             print("  NOT CAUGHT by any test")
             uncaught.append(mutation.name)
+        counts = kills.setdefault(mutation.path, [0, 0])
+        counts[0] += bool(caught)
+        counts[1] += 1
+    print("\ncaught per module:")
+    for path, (caught_count, total) in kills.items():
+        print(f"  {path}: {caught_count}/{total}")
     return 1 if uncaught else 0
 
 

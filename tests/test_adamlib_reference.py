@@ -258,3 +258,21 @@ def test_init_and_step_count():
         params, state = reference.step(params, {n: np.full_like(v, 0.5) for n, v in params.items()},
                                        state, AdamConfig(amsgrad="max_v"))
         assert state["step"] == expected_step
+
+
+def test_tuple_parameters_come_back_as_tuples():
+    """Catches a structure rebuilt as a list from a tuple of arrays (a caller that unpacks or
+    hashes its parameter tuple would break): parameters and moments keep the tuple type, and
+    the values equal those of the same arrays given as a list."""
+    rng = np.random.default_rng(0)
+    arrays = (rng.standard_normal(3), rng.standard_normal((2, 2)))
+    grads = (rng.standard_normal(3), rng.standard_normal((2, 2)))
+    config = AdamConfig(lr=0.1, amsgrad="max_v")
+    state = reference.init(arrays, config)
+    new, new_state = reference.step(arrays, grads, state, config)
+    listed, _ = reference.step(list(arrays), list(grads), reference.init(list(arrays), config),
+                               config)
+    assert type(new) is tuple
+    assert all(type(new_state[k]) is tuple for k in ("m", "v", "v_max"))
+    for a, b in zip(new, listed):
+        np.testing.assert_array_equal(a, b)

@@ -83,6 +83,21 @@ def test_losses_match_their_definitions():
         -np.mean(log_probs[np.arange(6), labels]), rel=1e-12)
 
 
+def test_softmax_loss_is_invariant_to_shifting_the_logits():
+    """Catches an unshifted softmax (exp of large logits overflows): adding 1000 to every output
+    bias shifts every logit by 1000, which leaves the log-softmax, so the loss and every
+    gradient, unchanged (exactly, in exact arithmetic)."""
+    params = _random_params(6)
+    x, y = _batch("softmax_xent", np.random.default_rng(7))
+    shifted = dict(params, **{"layer3.bias": params["layer3.bias"] + 1000.0})
+    losses, grads = models.mlp_loss_and_grads(params, x, y, "softmax_xent")
+    shifted_losses, shifted_grads = models.mlp_loss_and_grads(shifted, x, y, "softmax_xent")
+    np.testing.assert_allclose(shifted_losses, losses, rtol=1e-9)
+    np.testing.assert_allclose(models.mlp_loss(shifted, x, y, "softmax_xent"), losses, rtol=1e-9)
+    for name in params:
+        np.testing.assert_allclose(shifted_grads[name], grads[name], rtol=1e-7, atol=1e-12)
+
+
 def test_init_shapes_scaling_and_seeds():
     """Catches swapped fan_in/fan_out, members that differ under one seed (a grid would then
     compare initialisations, not hyperparameters), and per-member seeds that are ignored."""
@@ -104,14 +119,17 @@ def test_minibatches_are_epochs_of_permutations():
     assert batches.shape == (5, 4)
     flat = batches.ravel()
     assert sorted(flat[:10]) == list(range(10)) and sorted(flat[10:20]) == list(range(10))
+    # Each epoch is a fresh permutation: one permutation repeated is not a shuffle.
+    assert not np.array_equal(flat[:10], flat[10:20])
     np.testing.assert_array_equal(batches, models.minibatch_indices(10, 4, 5, seed=3))
     assert not np.array_equal(batches, models.minibatch_indices(10, 4, 5, seed=4))
 
 
-def _config_grid():
+def _config_grid(**switches):
     lrs = np.array([1e-3, 3e-2, 1e-1])
     beta2s = np.array([0.9, 0.99, 0.999])
-    return lrs, beta2s, AdamConfig(lr=lrs, betas=(0.9, beta2s), bias_correction="none")
+    return lrs, beta2s, AdamConfig(lr=lrs, betas=(0.9, beta2s), bias_correction="none",
+                                   **switches)
 
 
 def test_grid_training_equals_training_each_member_alone():
@@ -137,10 +155,13 @@ def test_grid_training_equals_training_each_member_alone():
 
 def test_a_diverging_member_is_frozen_and_the_others_continue():
     """Catches a loop that stops (or raises) for the whole grid when one member blows up, and a
-    frozen member that keeps moving: member 1 starts with an infinite weight, so it diverges at
-    step 1 and must keep its initial parameters, while members 0 and 2 train as if alone."""
+    frozen member whose parameters or moments keep moving: member 1 starts with an infinite
+    weight, so it diverges at step 1 and must keep its initial parameters and zero moments,
+    while members 0 and 2 train as if alone. The L2 term makes the check bite: it gives the
+    frozen member's zeroed gradient a non-zero part λ'θ, so an update that is not discarded
+    moves its parameters and moments (with λ' = 0 they would stay put anyway)."""
     x = models.make_low_rank(64, 6, 2, noise=0.1, seed=0)
-    _, _, config = _config_grid()
+    _, _, config = _config_grid(weight_decay=0.1)
     params = models.mlp_init((6, 3, 6), 3, seed=7)
     params["layer2.weight"][1, 0, 0] = np.inf
     history = models.train(params, config, (x, x), steps=10, batch_size=16, seed=11)
@@ -149,6 +170,8 @@ def test_a_diverging_member_is_frozen_and_the_others_continue():
     for name in params:
         np.testing.assert_array_equal(history.params[name][1], params[name][1])
         np.testing.assert_array_equal(history.state["m"][name][1], 0.0)
+        np.testing.assert_array_equal(history.state["v"][name][1], 0.0)
+    assert history.state["step"] == 10
     healthy = {k: v.copy() for k, v in params.items()}
     healthy["layer2.weight"][1] = healthy["layer2.weight"][0]
     reference_run = models.train(healthy, config, (x, x), steps=10, batch_size=16, seed=11)

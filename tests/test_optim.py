@@ -671,3 +671,51 @@ def test_a_raising_group_wins_over_a_skipping_one():
     with pytest.raises(NonFiniteGradientError):
         optimizer.step()
     assert _unchanged(before, optimizer)
+
+
+def test_a_parameter_appended_to_a_group_after_steps_is_stepped():
+    """Catches a cached group setup keyed on the group's hyperparameters alone: a tensor
+    appended to ``group["params"]`` (no key changed) needs its own decay flag, and must then
+    follow the reference from its own first step, as in torch.optim."""
+    config = variants.get("pytorch-adamw", lr=0.1, weight_decay=0.1)
+    a0, b0 = np.array([1.0, 2.0]), np.array([-1.0, 0.5])
+    a, b = torch.tensor(a0.copy()), torch.tensor(b0.copy())
+    optimizer = optim.AdamW([a], lr=0.1, weight_decay=0.1)
+    ref_a, state_a = a0.copy(), reference.init(a0, config)
+    ref_b, state_b = b0.copy(), reference.init(b0, config)
+    for t in range(1, 7):
+        if t == 4:
+            optimizer.param_groups[0]["params"].append(b)
+        grad_a = np.array([0.5, -0.25]) * t
+        a.grad = torch.tensor(grad_a)
+        ref_a, state_a = reference.step(ref_a, grad_a, state_a, config)
+        if t >= 4:
+            grad_b = np.array([0.3, 0.1]) * t
+            b.grad = torch.tensor(grad_b)
+            ref_b, state_b = reference.step(ref_b, grad_b, state_b, config)
+        optimizer.step()
+    np.testing.assert_allclose(a.numpy(), ref_a, rtol=1e-12)
+    np.testing.assert_allclose(b.numpy(), ref_b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("default_dtype", [torch.float32, torch.float64])
+def test_step_counts_have_torchs_dtype_under_either_default_dtype(default_dtype):
+    """Catches a step counter whose dtype differs from torch.optim.Adam's (torch makes it
+    float64 when that is the default dtype): a checkpoint would then not move between the two
+    with its state unchanged."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(default_dtype)
+    try:
+        states = []
+        for make in (torch.optim.Adam, optim.Adam):
+            w = torch.ones(2, dtype=torch.float64)
+            optimizer = make([w], lr=0.1)
+            w.grad = torch.ones(2, dtype=torch.float64)
+            optimizer.step()
+            states.append(optimizer.state_dict()["state"][0])
+    finally:
+        torch.set_default_dtype(previous)
+    theirs, ours = states
+    assert ours["step"].dtype == theirs["step"].dtype
+    assert {k: (v.dtype, tuple(v.shape)) for k, v in ours.items()} == {
+        k: (v.dtype, tuple(v.shape)) for k, v in theirs.items()}

@@ -52,6 +52,15 @@ def test_schedules_without_warmup():
     assert hf_linear_warmup_decay(5, 0, 10) == pytest.approx(0.5)
 
 
+def test_warmup_that_fills_the_whole_schedule():
+    """Catches a decay that divides by T - W (zero when W = T; HF divides by max(1, T - W)):
+    warmup over the whole run, then 0 from s = T on, in both frameworks."""
+    assert hf_linear_warmup_decay(5, 10, 10) == 0.5
+    assert hf_linear_warmup_decay(10, 10, 10) == 0.0   # max(0, (10 - 10)/max(1, 0))
+    assert hf_linear_warmup_decay(12, 10, 10) == 0.0   # max(0, -2/1)
+    assert bert_warmup_linear_decay(10, 10, 10) == 0.0  # 1 - min(10, 10)/10
+
+
 @given(w=st.integers(1, 50), extra=st.integers(1, 200))
 @settings(max_examples=50, deadline=None)
 def test_bert_jumps_and_hf_does_not_at_warmup_end(w, extra):
