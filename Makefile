@@ -60,8 +60,13 @@ ipynb: $(VENV_STAMP)
 format: $(VENV_STAMP)
 	for f in $(NOTEBOOKS); do PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --pipe "ruff format $(CHAPTER_RUFF)" $$f; done
 
-# Fails on a chapter code cell that ruff would reformat or whose line is longer than 76.
+# Fails on library, test or benchmark code that ruff would flag or reformat (100 columns,
+# pyproject.toml), on a type error in adamlib (mypy: a misspelt switch value, say), and on a
+# chapter code cell that ruff would reformat or whose line is longer than 76.
 lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check --no-cache adamlib tests benchmarks
+	$(VENV)/bin/ruff format --check --no-cache adamlib tests benchmarks
+	$(VENV)/bin/mypy
 	for f in $(NOTEBOOKS); do \
 	  PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --check "ruff format --check $(CHAPTER_RUFF)" $$f; \
 	  PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --check "ruff check --quiet --no-cache --select E501 $(CHAPTER_RUFF)" $$f; \

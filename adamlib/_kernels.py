@@ -52,15 +52,15 @@ class StepScalars:
     """What multiplies m/(√v_used + ε) (explicit form: m/(√(v_used/bc2) + ε))."""
 
     @classmethod
-    def at(cls, config: AdamConfig, t: int, decays: bool, lr: float) -> "StepScalars":
+    def at(cls, config: AdamConfig, t: int, decays: bool, lr: float) -> StepScalars:
         """The scalars of step t; ``lr`` is the group's current α (a scheduler may have
         changed it since ``config`` was built), so ``config.lr`` is not read."""
-        beta1, beta2 = config.betas
+        beta1, beta2 = (float(b) for b in config.betas)  # numbers: optim refuses grids
         eta = config.schedule_at(t)
         lr = lr * eta
         bc1, bc2 = 1 - beta1**t, 1 - beta2**t
         folded_lr = lr * math.sqrt(bc2) / bc1
-        weight_decay = config.weight_decay if decays else 0.0
+        weight_decay = float(config.weight_decay) if decays else 0.0
         decay_rate = 0.0
         if config.weight_decay_kind == "decoupled":
             multiplier = {"lr": lr, "bias_corrected_lr": folded_lr, "schedule": eta}
@@ -81,8 +81,10 @@ class FusedCall:
 
 FUSED_REFUSALS = {
     "eps_root": "eps_root > 0 (the kernel adds nothing inside the square root)",
-    "zero_lr_decay": ("a decoupled decay at a kernel step size of 0 (the kernel's decay is "
-                      "lr·weight_decay, so it cannot decay without stepping)"),
+    "zero_lr_decay": (
+        "a decoupled decay at a kernel step size of 0 (the kernel's decay is "
+        "lr·weight_decay, so it cannot decay without stepping)"
+    ),
     "non_contiguous": "non-contiguous tensors (the kernel walks raw memory)",
 }
 """Every reason the fused kernel cannot take a step: :func:`fused_refusal` and
@@ -131,15 +133,30 @@ def fused_call(config: AdamConfig, scalars: StepScalars) -> FusedCall | None:
     if _preprocesses_gradient(config):
         # The kernel gets the gradient the moments see (sign and L2 term included).
         maximize, weight_decay = False, (weight_decay if decoupled else 0.0)
-    kwargs = {"amsgrad": config.amsgrad != "off", "lr": lr, "beta1": config.betas[0],
-              "beta2": config.betas[1], "weight_decay": weight_decay, "eps": eps,
-              "maximize": maximize}
+    kwargs = {
+        "amsgrad": config.amsgrad != "off",
+        "lr": lr,
+        "beta1": config.betas[0],
+        "beta2": config.betas[1],
+        "weight_decay": weight_decay,
+        "eps": eps,
+        "maximize": maximize,
+    }
     vhat_scale = scalars.bc2 if config.amsgrad == "max_vhat" and explicit else None
     return FusedCall(decoupled, kwargs, vhat_scale)
 
 
-def fused_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
-               config: AdamConfig, scalars: StepScalars, call: FusedCall) -> None:
+def fused_step(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    max_exp_avg_sqs,
+    steps,
+    config: AdamConfig,
+    scalars: StepScalars,
+    call: FusedCall,
+) -> None:
     """One step with torch's fused kernel; ``steps`` already hold t."""
     if _preprocesses_gradient(config):
         grads = moment_gradient(params, grads, config, scalars.weight_decay)
@@ -151,10 +168,12 @@ def fused_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
         torch._foreach_div_(max_exp_avg_sqs, call.vhat_scale)
 
 
-def foreach_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                 config: AdamConfig, scalars: StepScalars) -> None:
+def foreach_step(
+    params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, config: AdamConfig, scalars: StepScalars
+) -> None:
     """One step with torch._foreach ops, line by line :func:`adamlib.reference.update_array`."""
-    beta1, beta2 = config.betas
+    beta1, beta2 = (float(b) for b in config.betas)
+    eps, eps_root = float(config.eps), float(config.eps_root)
     g = moment_gradient(params, grads, config, scalars.weight_decay)
 
     torch._foreach_lerp_(exp_avgs, g, 1 - beta1)
@@ -172,15 +191,15 @@ def foreach_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
 
     if explicit and config.amsgrad != "max_vhat":
         denom = torch._foreach_div(v_used, scalars.bc2)
-        if config.eps_root:
-            torch._foreach_add_(denom, config.eps_root)
+        if eps_root:
+            torch._foreach_add_(denom, eps_root)
         torch._foreach_sqrt_(denom)
-    elif config.eps_root:
-        denom = torch._foreach_add(v_used, config.eps_root)
+    elif eps_root:
+        denom = torch._foreach_add(v_used, eps_root)
         torch._foreach_sqrt_(denom)
     else:
         denom = torch._foreach_sqrt(v_used)
-    torch._foreach_add_(denom, config.eps)
+    torch._foreach_add_(denom, eps)
 
     decays_old = scalars.decay_rate != 0 and config.decay_applies_to == "old_param"
     decays_updated = scalars.decay_rate != 0 and config.decay_applies_to == "updated_param"

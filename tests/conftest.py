@@ -1,8 +1,10 @@
 """Session-wide test settings: deterministic hypothesis runs, and a report of chapter executions.
 
 Two hypothesis profiles: ``book`` (the default: derandomised, so that ``make test`` is
-reproducible and fast) and ``deep`` (``HYPOTHESIS_PROFILE=deep pytest tests/test_adamlib_switch_space.py``:
-random examples, 10 000 of each cross-checking property, see tests/helpers.py).
+reproducible and fast) and ``deep``, random examples, 10 000 of each cross-checking property
+(tests/helpers.py):
+
+    HYPOTHESIS_PROFILE=deep .venv/bin/python -m pytest tests/test_adamlib_switch_space.py
 """
 
 from __future__ import annotations
@@ -24,5 +26,7 @@ def pytest_terminal_summary(terminalreporter):
         return
     terminalreporter.section("chapter executions")
     for execution in EXECUTIONS.values():
-        source = "book's execution cache" if execution.from_book_cache else "executed in this session"
+        source = (
+            "book's execution cache" if execution.from_book_cache else "executed in this session"
+        )
         terminalreporter.write_line(f"{execution.chapter}: {execution.seconds:.1f} s ({source})")

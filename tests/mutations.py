@@ -16,9 +16,9 @@ that no test catches is a gap in the suite. Not a test module: pytest does not c
 from __future__ import annotations
 
 import argparse
-import shlex
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -143,7 +143,7 @@ MUTATIONS = [
         "max-vhat-with-folded-accepted",
         "adamlib/config.py",
         'if self.amsgrad == "max_vhat" and self.bias_correction == "folded":',
-        'if False:',
+        "if False:",
     ),
     # -- variants: the presets' defaults -------------------------------------------------------
     Mutation(
@@ -206,21 +206,34 @@ MUTATIONS = [
     ),
 ]
 
-LIBRARY_TESTS = ["tests/test_adamlib_errors.py", "tests/test_adamlib_presets.py",
-                 "tests/test_adamlib_properties.py", "tests/test_adamlib_reference.py",
-                 "tests/test_adamlib_switch_space.py", "tests/test_optim.py",
-                 "tests/test_models.py", "tests/test_radam.py", "tests/test_schedules.py",
-                 "-m", "not slow and not browser"]
+LIBRARY_TESTS = [
+    "tests/test_adamlib_errors.py",
+    "tests/test_adamlib_presets.py",
+    "tests/test_adamlib_properties.py",
+    "tests/test_adamlib_reference.py",
+    "tests/test_adamlib_switch_space.py",
+    "tests/test_optim.py",
+    "tests/test_models.py",
+    "tests/test_radam.py",
+    "tests/test_schedules.py",
+    "-m",
+    "not slow and not browser",
+]
 """``--fast``: the library's own tests, without the chapters (about a minute a mutation)."""
 
 FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
-SUMMARY_LINE = re.compile(r"^=* ?(\d+ (?:passed|failed|errors?|skipped|deselected)\b.*? in [\d.]+s\S*)(?: =+)?$", re.M)
+SUMMARY_LINE = re.compile(
+    r"^=* ?(\d+ (?:passed|failed|errors?|skipped|deselected)\b.*? in [\d.]+s\S*)(?: =+)?$", re.M
+)
 
 
 def _copy_repository(destination: Path) -> None:
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split("\0")
     for relative in filter(None, listed):
         source = ROOT / relative
@@ -243,14 +256,33 @@ def _apply(mutation: Mutation, root: Path) -> None:
 
 
 def _failing_tests(root: Path, pytest_args: list[str]) -> tuple[set[str], str, float]:
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    environment = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    )
     start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rfE", "--tb=no", "-p", "no:cacheprovider", *pytest_args],
-        cwd=root, env=environment, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rfE",
+            "--tb=no",
+            "-p",
+            "no:cacheprovider",
+            *pytest_args,
+        ],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     summary = SUMMARY_LINE.findall(run.stdout)
-    return set(FAILED_LINE.findall(run.stdout)), (summary[-1] if summary else run.stdout[-500:]), time.perf_counter() - start
+    return (
+        set(FAILED_LINE.findall(run.stdout)),
+        (summary[-1] if summary else run.stdout[-500:]),
+        time.perf_counter() - start,
+    )
 
 
 def _run(mutation: Mutation | None, pytest_args: list[str]) -> tuple[set[str], str, float]:
@@ -263,15 +295,22 @@ def _run(mutation: Mutation | None, pytest_args: list[str]) -> tuple[set[str], s
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("names", nargs="*", help="mutations to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
     parser.add_argument(
-        "--pytest-args", default="-m 'not browser'",
-        help="pytest arguments (default: skip the browser tests, which check the website, not adamlib)",
+        "--pytest-args",
+        default="-m 'not browser'",
+        help="pytest arguments (default: skip the browser tests, which check the website, "
+        "not adamlib)",
     )
-    parser.add_argument("--fast", action="store_true",
-                        help="run only the library's own tests (not the chapters'), see LIBRARY_TESTS")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="run only the library's own tests (not the chapters'), see LIBRARY_TESTS",
+    )
     options = parser.parse_args()
     if options.list:
         for mutation in MUTATIONS:

@@ -25,21 +25,35 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from adamlib import AdamConfig, AdamConfigError, _kernels, optim, reference, variants
-from adamlib.config import (AMSGRAD, BIAS_CORRECTION, DECAY_APPLIES_TO, DECAY_MULTIPLIER,
-                            L2_CLIP_ORDER, NONFINITE_GRAD, WEIGHT_DECAY_KIND)
+from adamlib.config import (
+    AMSGRAD,
+    BIAS_CORRECTION,
+    DECAY_APPLIES_TO,
+    DECAY_MULTIPLIER,
+    L2_CLIP_ORDER,
+    NONFINITE_GRAD,
+    WEIGHT_DECAY_KIND,
+)
 from tests.helpers import examples
 from tests.transcriptions.compare import deviation
 
 STEPS = 6
 SHAPES = {"dense.weight": (3, 2), "dense.bias": (2,)}
-PATHS = {"default": {}, "fused": {"fused": True}, "foreach": {"foreach": True},
-         "per_tensor": {"foreach": False}}
+PATHS = {
+    "default": {},
+    "fused": {"fused": True},
+    "foreach": {"foreach": True},
+    "per_tensor": {"foreach": False},
+}
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 2e-4}
 
 
 def property_settings(fast_examples: int) -> settings:
-    return settings(max_examples=examples(fast_examples), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+    return settings(
+        max_examples=examples(fast_examples),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 
 
 def eta(t: int) -> float:
@@ -89,8 +103,10 @@ def gradients(seed: int, steps: int = STEPS) -> list[dict]:
     """Gradients over four decades, independent of θ (so that float32 rounding cannot feed
     back into them), none exactly zero."""
     rng = np.random.default_rng(seed)
-    return [{n: rng.standard_normal(s) * 10.0 ** rng.uniform(-2, 2, s) for n, s in SHAPES.items()}
-            for _ in range(steps)]
+    return [
+        {n: rng.standard_normal(s) * 10.0 ** rng.uniform(-2, 2, s) for n, s in SHAPES.items()}
+        for _ in range(steps)
+    ]
 
 
 def reference_run(config: AdamConfig, theta0: dict, grads: list[dict], dtype) -> list[dict]:
@@ -98,8 +114,9 @@ def reference_run(config: AdamConfig, theta0: dict, grads: list[dict], dtype) ->
     state = reference.init(params, config)
     history = [params]
     for g in grads:
-        params, state = reference.step(params, {n: a.astype(dtype) for n, a in g.items()},
-                                       state, config)
+        params, state = reference.step(
+            params, {n: a.astype(dtype) for n, a in g.items()}, state, config
+        )
         history.append(params)
     return history
 
@@ -116,11 +133,15 @@ def optim_run(config: AdamConfig, theta0: dict, grads: list[dict], dtype, path: 
     return history, optimizer
 
 
-def refusal(config: AdamConfig, lr: float = None) -> list[str | None]:
+def refusal(config: AdamConfig, lr: float | None = None) -> list[str | None]:
     """Why the fused kernel cannot take each step of ``config`` (None: it can), for a
     parameter that decays, from :mod:`adamlib._kernels` (the one source of the reasons)."""
-    return [_kernels.fused_refusal(config, _kernels.StepScalars.at(
-        config, t, True, config.lr if lr is None else lr)) for t in range(1, STEPS + 1)]
+    return [
+        _kernels.fused_refusal(
+            config, _kernels.StepScalars.at(config, t, True, config.lr if lr is None else lr)
+        )
+        for t in range(1, STEPS + 1)
+    ]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -133,8 +154,15 @@ def one_thread():
 
 # Combinations that no preset reaches, always checked: no bias correction with a decay of the
 # updated θ and AMSGrad of v̂ (fused path), and with eps_root (foreach path).
-UNREACHED = dict(bias_correction="none", weight_decay_kind="decoupled", weight_decay=0.2,
-                 decay_applies_to="updated_param", lr=0.05, betas=(0.8, 0.9), eps=1e-3)
+UNREACHED = dict(
+    bias_correction="none",
+    weight_decay_kind="decoupled",
+    weight_decay=0.2,
+    decay_applies_to="updated_param",
+    lr=0.05,
+    betas=(0.8, 0.9),
+    eps=1e-3,
+)
 
 
 @property_settings(20)
@@ -179,6 +207,7 @@ def test_default_dispatch_is_fused_exactly_when_the_kernel_can_express_the_step(
         def call(*args, **kwargs):
             called.append(kernel)
             return originals[kernel](*args, **kwargs)
+
         return call
 
     w = torch.ones(3)
@@ -206,20 +235,31 @@ def test_a_grid_with_mixed_zero_and_nonzero_hyperparameters_equals_its_members(d
     wrong axis. Every switch drawn; each member's hyperparameters zero or not independently."""
     common = data.draw(switches())
     common["exclude_from_weight_decay"] = ()
-    members = [AdamConfig(betas=(data.draw(betas), data.draw(betas)),
-                          **{k: data.draw(s) for k, s in maybe_zero.items()}, **common)
-               for _ in range(n)]
+    members = [
+        AdamConfig(
+            betas=(data.draw(betas), data.draw(betas)),
+            **{k: data.draw(s) for k, s in maybe_zero.items()},
+            **common,
+        )
+        for _ in range(n)
+    ]
     grid = AdamConfig(
         betas=tuple(np.array([m.betas[i] for m in members]) for i in (0, 1)),
-        **{k: np.array([getattr(m, k) for m in members]) for k in maybe_zero}, **common)
+        **{k: np.array([getattr(m, k) for m in members]) for k in maybe_zero},
+        **common,
+    )
     rng = np.random.default_rng(seed)
     theta0 = {k: rng.standard_normal((n,) + s) for k, s in SHAPES.items()}
     grads = [{k: rng.standard_normal((n,) + s) for k, s in SHAPES.items()} for _ in range(STEPS)]
     with np.errstate(all="ignore"):
         together = reference_run(grid, theta0, grads, np.float64)
         for i, member in enumerate(members):
-            alone = reference_run(member, {k: v[i] for k, v in theta0.items()},
-                                  [{k: v[i] for k, v in g.items()} for g in grads], np.float64)
+            alone = reference_run(
+                member,
+                {k: v[i] for k, v in theta0.items()},
+                [{k: v[i] for k, v in g.items()} for g in grads],
+                np.float64,
+            )
             for h_grid, h_alone in zip(together, alone):
                 for k in SHAPES:
                     np.testing.assert_allclose(h_grid[k][i], h_alone[k], rtol=1e-12, atol=1e-14)
@@ -230,14 +270,21 @@ def torch_configs(draw) -> tuple[str, dict]:
     """What torch.optim.Adam/AdamW let a user set, zero and non-zero mixed."""
     decoupled = draw(st.booleans())
     return ("pytorch-adamw" if decoupled else "pytorch-adam"), dict(
-        lr=draw(maybe_zero["lr"]), betas=(draw(betas), draw(betas)), eps=draw(maybe_zero["eps"]),
-        weight_decay=draw(maybe_zero["weight_decay"]), amsgrad=draw(st.booleans()),
-        maximize=draw(st.booleans()))
+        lr=draw(maybe_zero["lr"]),
+        betas=(draw(betas), draw(betas)),
+        eps=draw(maybe_zero["eps"]),
+        weight_decay=draw(maybe_zero["weight_decay"]),
+        amsgrad=draw(st.booleans()),
+        maximize=draw(st.booleans()),
+    )
 
 
 @property_settings(20)
-@given(case=torch_configs(), seed=st.integers(0, 2**32 - 1),
-       torch_path=st.sampled_from([{"foreach": False}, {"foreach": True}, {"fused": True}]))
+@given(
+    case=torch_configs(),
+    seed=st.integers(0, 2**32 - 1),
+    torch_path=st.sampled_from([{"foreach": False}, {"foreach": True}, {"fused": True}]),
+)
 def test_reference_equals_torch_for_any_config_torch_can_express(case, seed, torch_path):
     """Catches a reference step that differs from torch.optim's on hyperparameters the presets'
     tests do not use (β = 0, ε = 0, lr = 0, λ = 0 beside λ > 0, AMSGrad with maximize): the

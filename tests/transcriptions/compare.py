@@ -21,5 +21,8 @@ def deviation(actual: list[dict], expected: list[dict]) -> float:
     """Largest relative difference over every coordinate of every step (see ``FLOOR``)."""
     if len(actual) != len(expected):
         raise ValueError(f"trajectories of {len(actual)} and {len(expected)} points")
-    return max(float(np.max(np.abs(np.asarray(a[n]) - e[n]) / np.maximum(np.abs(e[n]), FLOOR)))
-               for a, e in zip(actual, expected) for n in e)
+    return max(
+        float(np.max(np.abs(np.asarray(a[n]) - e[n]) / np.maximum(np.abs(e[n]), FLOOR)))
+        for a, e in zip(actual, expected)
+        for n in e
+    )

@@ -21,8 +21,9 @@ import numpy as np
 
 
 class Adam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False):
+    def __init__(
+        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False
+    ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
         groups = list(params)
         if not isinstance(groups[0], dict):
@@ -61,21 +62,35 @@ class Adam:
                 state["step"] += 1
 
                 # Decay the first and second moment running average coefficient
-                exp_avg *= beta1; exp_avg += (1 - beta1) * grad  # exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-                exp_avg_sq *= beta2; exp_avg_sq += (1 - beta2) * grad * grad  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                exp_avg *= beta1
+                exp_avg += (1 - beta1) * grad  # exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+                exp_avg_sq *= beta2
+                exp_avg_sq += (
+                    (1 - beta2) * grad * grad
+                )  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 if amsgrad:
                     # Maintains the maximum of all 2nd moment running avg. till now
-                    np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)  # torch.max(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    np.maximum(
+                        max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq
+                    )  # torch.max(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                     # Use the max. for normalizing running avg. of gradient
-                    denom = np.sqrt(max_exp_avg_sq) + group["eps"]  # max_exp_avg_sq.sqrt().add_(group["eps"])
+                    denom = (
+                        np.sqrt(max_exp_avg_sq) + group["eps"]
+                    )  # max_exp_avg_sq.sqrt().add_(group["eps"])
                 else:
-                    denom = np.sqrt(exp_avg_sq) + group["eps"]  # exp_avg_sq.sqrt().add_(group["eps"])
+                    denom = (
+                        np.sqrt(exp_avg_sq) + group["eps"]
+                    )  # exp_avg_sq.sqrt().add_(group["eps"])
 
                 bias_correction1 = 1 - beta1 ** state["step"]
                 bias_correction2 = 1 - beta2 ** state["step"]
                 step_size = group["lr"] * math.sqrt(bias_correction2) / bias_correction1
 
                 if group["weight_decay"] != 0:
-                    p_data_fp32 += (-group["weight_decay"] * group["lr"]) * p_data_fp32  # p_data_fp32.add_(p_data_fp32, alpha=-group["weight_decay"] * group["lr"])
+                    p_data_fp32 += (
+                        (-group["weight_decay"] * group["lr"]) * p_data_fp32
+                    )  # p_data_fp32.add_(p_data_fp32, alpha=-group["weight_decay"] * group["lr"])
 
-                p_data_fp32 += -step_size * exp_avg / denom  # p_data_fp32.addcdiv_(exp_avg, denom, value=-step_size)
+                p_data_fp32 += (
+                    -step_size * exp_avg / denom
+                )  # p_data_fp32.addcdiv_(exp_avg, denom, value=-step_size)
