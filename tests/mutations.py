@@ -3,7 +3,8 @@
     .venv/bin/python tests/mutations.py                 # every mutation
     .venv/bin/python tests/mutations.py eps-inside-sqrt # some, by name
     .venv/bin/python tests/mutations.py --list
-    .venv/bin/python tests/mutations.py --fast          # the library's tests only
+    .venv/bin/python tests/mutations.py --fast          # the library's tests only, own first
+    .venv/bin/python tests/mutations.py --check         # every mutation still applies
 
 For each mutation, the repository (tracked and untracked, not ignored, files) is copied to a
 temporary directory, one string of one file is replaced (it must occur exactly once, so a stale
@@ -110,7 +111,7 @@ MUTATIONS = [
     Mutation(
         "foreach-eps-root-dropped-without-bias-correction",
         "adamlib/_kernels.py",
-        "denom = torch._foreach_add(v_used, config.eps_root)",
+        "denom = torch._foreach_add(v_used, eps_root)",
         "denom = torch._foreach_add(v_used, 0.0)",
     ),
     # -- optim: the torch.optim.Optimizer ------------------------------------------------------
@@ -129,8 +130,8 @@ MUTATIONS = [
     Mutation(
         "non-contiguous-tensors-sent-to-the-kernel",
         "adamlib/optim.py",
-        "contiguous = p.is_contiguous() and g.is_contiguous() and all(",
-        "contiguous = True or all(",
+        "                p.is_contiguous()\n                and g.is_contiguous()",
+        "                True\n                or g.is_contiguous()",
     ),
     # -- config: validation and exclusions -----------------------------------------------------
     Mutation(
@@ -216,10 +217,26 @@ LIBRARY_TESTS = [
     "tests/test_models.py",
     "tests/test_radam.py",
     "tests/test_schedules.py",
-    "-m",
-    "not slow and not browser",
 ]
-"""``--fast``: the library's own tests, without the chapters (about a minute a mutation)."""
+"""``--fast``: the library's own tests, without the chapters'."""
+
+OWN_TESTS = {
+    "adamlib/optim.py": ["tests/test_optim.py"],
+    "adamlib/_kernels.py": ["tests/test_adamlib_switch_space.py", "tests/test_optim.py"],
+    "adamlib/models.py": ["tests/test_models.py"],
+    "adamlib/radam.py": ["tests/test_radam.py"],
+    "adamlib/schedules.py": ["tests/test_schedules.py"],
+    "adamlib/tree.py": ["tests/test_adamlib_reference.py"],
+}
+"""``--fast`` runs these first for a mutation of that module, and stops at the first failure,
+so that a caught mutation costs seconds, not a whole run of the library's tests."""
+
+
+def _fast_args(mutation: Mutation | None) -> list[str]:
+    first = OWN_TESTS.get(mutation.path, []) if mutation else []
+    ordered = first + [t for t in LIBRARY_TESTS if t not in first]
+    return [*ordered, "-m", "not slow and not browser"] + (["-x"] if mutation else [])
+
 
 FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
 SUMMARY_LINE = re.compile(
@@ -243,7 +260,7 @@ def _copy_repository(destination: Path) -> None:
             shutil.copy2(source, target)
 
 
-def _apply(mutation: Mutation, root: Path) -> None:
+def _apply(mutation: Mutation, root: Path, write: bool = True) -> None:
     path = root / mutation.path
     text = path.read_text()
     count = text.count(mutation.old)
@@ -252,7 +269,8 @@ def _apply(mutation: Mutation, root: Path) -> None:
             f"mutation {mutation.name!r}: {mutation.old!r} occurs {count} times in "
             f"{mutation.path}, expected once; update MUTATIONS"
         )
-    path.write_text(text.replace(mutation.old, mutation.new))
+    if write:
+        path.write_text(text.replace(mutation.old, mutation.new))
 
 
 def _failing_tests(root: Path, pytest_args: list[str]) -> tuple[set[str], str, float]:
@@ -309,7 +327,13 @@ def main() -> int:
     parser.add_argument(
         "--fast",
         action="store_true",
-        help="run only the library's own tests (not the chapters'), see LIBRARY_TESTS",
+        help="run only the library's own tests (not the chapters'), the mutated module's own "
+        "first, stopping at the first failure (see LIBRARY_TESTS, OWN_TESTS)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only check that every mutation applies (its text occurs once), run no tests",
     )
     options = parser.parse_args()
     if options.list:
@@ -320,19 +344,24 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown mutations {sorted(unknown)}; see --list")
     selected = [m for m in MUTATIONS if not options.names or m.name in options.names]
-    pytest_args = shlex.split(options.pytest_args)
-    if options.fast:
-        # Stop at the first failure: one catching test is enough to count a mutation as caught.
-        pytest_args = [*LIBRARY_TESTS, "-x"]
+    if options.check:
+        for mutation in selected:
+            _apply(mutation, ROOT, write=False)
+        print(f"{len(selected)} mutations apply")
+        return 0
+    given = shlex.split(options.pytest_args)
 
-    baseline, summary, seconds = _run(None, pytest_args)
+    def pytest_args(mutation: Mutation | None) -> list[str]:
+        return _fast_args(mutation) if options.fast else given
+
+    baseline, summary, seconds = _run(None, pytest_args(None))
     print(f"unmutated: {summary} ({seconds:.0f} s)")
     for test in sorted(baseline):
         print(f"  already failing: {test}")
     uncaught = []
     kills: dict[str, list[int]] = {}
     for mutation in selected:
-        failing, summary, seconds = _run(mutation, pytest_args)
+        failing, summary, seconds = _run(mutation, pytest_args(mutation))
         caught = sorted(failing - baseline)
         print(f"\n{mutation.name} ({mutation.path}): {summary} ({seconds:.0f} s)")
         print(f"  {mutation.old!r} -> {mutation.new!r}")
