@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adamlib import AdamConfigError, reference, variants
+from adamlib import AdamConfigError, variants
+from tests import helpers
 from tests.transcriptions import bert, fairseq, hf, keras, mxnet, optax, papers, seed_post
 from tests.transcriptions.compare import MUTANT_MARGIN, RTOL, deviation
 from tests.transcriptions.problem import NoisyQuadratic
@@ -65,7 +66,7 @@ def eta_one_based(t: int) -> float:
 
 
 def reference_trajectory(config, problem: NoisyQuadratic, steps: int = STEPS) -> list[dict]:
-    return reference.trajectory(problem.initial(), problem.grad, config, steps)
+    return helpers.reference_trajectory(config, problem, steps)
 
 
 def vector_run(make_step: Callable) -> Callable:

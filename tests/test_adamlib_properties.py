@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 from adamlib import AdamConfig, reference
+from tests.helpers import fixed_gradient_trajectory
 
 FEW = settings(max_examples=25, derandomize=True, deadline=None)
 
@@ -49,14 +50,7 @@ def gradient_sequence(seed: int, shape, steps: int) -> list[np.ndarray]:
     return [rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape) for _ in range(steps)]
 
 
-def run(params, grads, config) -> list:
-    """θ_0..θ_T for a fixed gradient sequence (gradients that do not depend on θ)."""
-    state = reference.init(params, config)
-    history = [params]
-    for g in grads:
-        params, state = reference.step(params, g, state, config)
-        history.append(params)
-    return history
+run = fixed_gradient_trajectory
 
 
 @FEW

@@ -24,7 +24,7 @@ import torch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from adamlib import AdamConfig, AdamConfigError, _kernels, optim, reference, variants
+from adamlib import AdamConfig, AdamConfigError, _kernels, optim, variants
 from adamlib.config import (
     AMSGRAD,
     BIAS_CORRECTION,
@@ -34,7 +34,7 @@ from adamlib.config import (
     NONFINITE_GRAD,
     WEIGHT_DECAY_KIND,
 )
-from tests.helpers import examples
+from tests.helpers import examples, fixed_gradient_trajectory
 from tests.transcriptions.compare import deviation
 
 STEPS = 6
@@ -110,15 +110,12 @@ def gradients(seed: int, steps: int = STEPS) -> list[dict]:
 
 
 def reference_run(config: AdamConfig, theta0: dict, grads: list[dict], dtype) -> list[dict]:
-    params = {n: a.astype(dtype) for n, a in theta0.items()}
-    state = reference.init(params, config)
-    history = [params]
-    for g in grads:
-        params, state = reference.step(
-            params, {n: a.astype(dtype) for n, a in g.items()}, state, config
-        )
-        history.append(params)
-    return history
+    """The reference in ``dtype`` arithmetic, on θ_0 and gradients rounded to ``dtype``."""
+    return fixed_gradient_trajectory(
+        {n: a.astype(dtype) for n, a in theta0.items()},
+        [{n: a.astype(dtype) for n, a in g.items()} for g in grads],
+        config,
+    )
 
 
 def optim_run(config: AdamConfig, theta0: dict, grads: list[dict], dtype, path: dict):

@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from adamlib import AdamConfig, AdamConfigError, NonFiniteGradientError, optim, reference, variants
+from tests import helpers
 from tests.transcriptions.compare import RTOL, deviation
 from tests.transcriptions.problem import NoisyQuadratic
 
@@ -69,7 +70,7 @@ def stress_overrides(name: str, maximize: bool) -> dict:
 
 
 def reference_trajectory(config: AdamConfig, problem: NoisyQuadratic, steps: int = STEPS):
-    return reference.trajectory(problem.initial(), problem.grad, config, steps)
+    return helpers.reference_trajectory(config, problem, steps)
 
 
 def optim_trajectory(

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adamlib import AdamConfigError, radam
+from tests.helpers import fixed_gradient_trajectory
+from tests.transcriptions.compare import deviation
 
 STEPS = 150
 
@@ -32,13 +34,10 @@ def _torch_trajectory(params: dict[str, np.ndarray], grads: list[dict[str, np.nd
 
 
 def _radam_trajectory(params, grads, **kwargs):
-    config = radam.RAdamConfig(**kwargs)
-    state = radam.init(params)
-    history = []
-    for grad in grads:
-        params, state = radam.step(params, grad, state, config)
-        history.append(params)
-    return history
+    """θ_1..θ_T of adamlib.radam (θ_0 dropped, like _torch_trajectory)."""
+    return fixed_gradient_trajectory(
+        params, grads, radam.RAdamConfig(**kwargs), radam.init(params), radam.step
+    )[1:]
 
 
 def _random_problem(seed: int, steps: int = STEPS):
@@ -56,11 +55,7 @@ def _random_problem(seed: int, steps: int = STEPS):
 
 
 def _assert_same_trajectory(ours, theirs, rtol=1e-12):
-    for t, (a, b) in enumerate(zip(ours, theirs, strict=True), start=1):
-        for name in b:
-            scale = np.maximum(np.abs(b[name]), 1e-3)
-            worst = np.max(np.abs(a[name] - b[name]) / scale)
-            assert worst <= rtol, f"step {t}, {name}: relative difference {worst:.2e}"
+    assert deviation(ours, theirs, floor=1e-3) <= rtol
 
 
 @pytest.mark.parametrize(
