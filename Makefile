@@ -69,8 +69,8 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/mypy
 	for f in $(NOTEBOOKS); do \
 	  PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --check "ruff format --check $(CHAPTER_RUFF)" $$f; \
-	  PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --check "ruff check --quiet --no-cache --select E501 $(CHAPTER_RUFF)" $$f; \
 	done
+	$(PYTHON) -m tests.chapter_lines $(NOTEBOOKS)
 
 clean:
 	rm -rf _build
