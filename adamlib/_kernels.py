@@ -1,7 +1,8 @@
 """The arithmetic behind :mod:`adamlib.optim`: one Adam step of a list of torch tensors.
 
 Owns: the per-step scalars of a configuration (:class:`StepScalars`), their mapping onto
-torch's fused Adam kernel (:func:`fused_call`, :func:`fused_step`), and a multi-tensor
+torch's fused Adam kernel (:func:`fused_call`, :func:`fused_step`), the one list of reasons the
+kernel cannot take a step (:data:`FUSED_REFUSALS`, :func:`fused_refusal`), and a multi-tensor
 transcription of :func:`adamlib.reference.update_array` (:func:`foreach_step`) for what the
 kernel cannot express.
 Must not: validate anything or create state (:mod:`adamlib.optim` does both before any tensor
