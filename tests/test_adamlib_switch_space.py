@@ -99,14 +99,24 @@ def configs(draw) -> AdamConfig:
     return AdamConfig(betas=(draw(betas), draw(betas)), **hyper, **draw(switches()))
 
 
-def gradients(seed: int, steps: int = STEPS) -> list[dict]:
-    """Gradients over four decades, independent of θ (so that float32 rounding cannot feed
-    back into them), none exactly zero."""
+def gradients(seed: int, steps: int = STEPS, decades: float = 4.0) -> list[dict]:
+    """Gradients whose scales span ``decades``, independent of θ (so that float32 rounding
+    cannot feed back into them), none exactly zero."""
     rng = np.random.default_rng(seed)
+    half = decades / 2
     return [
-        {n: rng.standard_normal(s) * 10.0 ** rng.uniform(-2, 2, s) for n, s in SHAPES.items()}
+        {n: rng.standard_normal(s) * 10.0 ** rng.uniform(-half, half, s) for n, s in SHAPES.items()}
         for _ in range(steps)
     ]
+
+
+# In float32 the order of operations matters as soon as consecutive gradients differ by orders
+# of magnitude: torch updates m by lerp, m + (1-β₁)(g - m), which for β₁ ≈ 0, |m| = 100 and
+# g = 0.01 loses ~1e-3 of g to cancellation, where the reference's β₁m + (1-β₁)g does not.
+# The deep profile found such a case (a 2.8e-4 deviation, betas = (1e-7, 0), gradients four
+# decades apart). float32 runs therefore use gradients within one decade: they check dtypes and
+# casts, while the float64 runs, over four decades, check the arithmetic.
+DECADES = {torch.float64: 4.0, torch.float32: 1.0}
 
 
 def reference_run(config: AdamConfig, theta0: dict, grads: list[dict], dtype) -> list[dict]:
@@ -175,9 +185,9 @@ def test_every_path_and_dtype_follows_the_reference_for_any_config(config, seed)
     with the reason :func:`adamlib._kernels.fused_refusal` gives."""
     rng = np.random.default_rng(seed)
     theta0 = {n: rng.standard_normal(s) for n, s in SHAPES.items()}
-    grads = gradients(seed)
     reasons = [r for r in refusal(config) if r is not None]
     for dtype, np_dtype in ((torch.float64, np.float64), (torch.float32, np.float32)):
+        grads = gradients(seed, decades=DECADES[dtype])
         expected = reference_run(config, theta0, grads, np_dtype)
         with np.errstate(all="ignore"):
             scale = [{n: a.astype(np.float64) for n, a in h.items()} for h in expected]
