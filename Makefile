@@ -92,10 +92,14 @@ lab: $(LAB_STAMP)
 format: $(VENV_STAMP)
 	for f in $(NOTEBOOKS); do PATH=$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --quiet --pipe "ruff format $(CHAPTER_RUFF)" $$f; done
 
-# Fails on a chapter code cell that ruff would reformat, or whose line is longer than 76. Ruff
-# reads the code cells of .ipynb copies (markdown cells are not code, and each cell is checked as
-# the reader sees it).
+# Fails on library, test or benchmark code that ruff would flag or reformat (100 columns,
+# pyproject.toml), on a type error in adamlib (mypy: a misspelt switch value, say), and on a
+# chapter code cell that ruff would reformat or whose line is longer than 76 (ruff reads the code
+# cells of .ipynb copies, each cell as the reader sees it).
 lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check --no-cache adamlib tests benchmarks
+	$(VENV)/bin/ruff format --check --no-cache adamlib tests benchmarks
+	$(VENV)/bin/mypy
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	for f in $(NOTEBOOKS); do $(VENV)/bin/jupytext --quiet --to ipynb -o "$$tmp/$$(basename $$f .md).ipynb" $$f; done && \
 	$(VENV)/bin/ruff format --check --quiet --isolated --line-length 76 "$$tmp" && \

@@ -1,7 +1,8 @@
 """The arithmetic behind :mod:`adamlib.optim`: one Adam step of a list of torch tensors.
 
 Owns: the per-step scalars of a configuration (:class:`StepScalars`), their mapping onto
-torch's fused Adam kernel (:func:`fused_call`, :func:`fused_step`), and a multi-tensor
+torch's fused Adam kernel (:func:`fused_call`, :func:`fused_step`), the one list of reasons the
+kernel cannot take a step (:data:`FUSED_REFUSALS`, :func:`fused_refusal`), and a multi-tensor
 transcription of :func:`adamlib.reference.update_array` (:func:`foreach_step`) for what the
 kernel cannot express.
 Must not: validate anything or create state (:mod:`adamlib.optim` does both before any tensor
@@ -52,15 +53,15 @@ class StepScalars:
     """What multiplies m/(√v_used + ε) (explicit form: m/(√(v_used/bc2) + ε))."""
 
     @classmethod
-    def at(cls, config: AdamConfig, t: int, decays: bool, lr: float) -> "StepScalars":
+    def at(cls, config: AdamConfig, t: int, decays: bool, lr: float) -> StepScalars:
         """The scalars of step t; ``lr`` is the group's current α (a scheduler may have
         changed it since ``config`` was built), so ``config.lr`` is not read."""
-        beta1, beta2 = config.betas
+        beta1, beta2 = (float(b) for b in config.betas)  # numbers: optim refuses grids
         eta = config.schedule_at(t)
         lr = lr * eta
         bc1, bc2 = 1 - beta1**t, 1 - beta2**t
         folded_lr = lr * math.sqrt(bc2) / bc1
-        weight_decay = config.weight_decay if decays else 0.0
+        weight_decay = float(config.weight_decay) if decays else 0.0
         decay_rate = 0.0
         if config.weight_decay_kind == "decoupled":
             multiplier = {"lr": lr, "bias_corrected_lr": folded_lr, "schedule": eta}
@@ -79,36 +80,84 @@ class FusedCall:
     vhat_scale: float | None = None
 
 
-def fused_call(config: AdamConfig, scalars: StepScalars) -> FusedCall | None:
-    """The kernel call that computes this step, or None when the kernel cannot: ``eps_root >
-    0``, or a decoupled decay with a zero step size (the kernel's decay is lr·wd)."""
+FUSED_REFUSALS = {
+    "eps_root": "eps_root > 0 (the kernel adds nothing inside the square root)",
+    "zero_lr_decay": (
+        "a decoupled decay at a kernel step size of 0 (the kernel's decay is "
+        "lr·weight_decay, so it cannot decay without stepping)"
+    ),
+    "non_contiguous": "non-contiguous tensors (the kernel walks raw memory)",
+}
+"""Every reason the fused kernel cannot take a step: :func:`fused_refusal` and
+:mod:`adamlib.optim` (for tensor layouts) return these texts, and ``fused=True`` is refused
+with them, so that the error and the condition cannot drift apart."""
+
+
+def fused_refusal(config: AdamConfig, scalars: StepScalars) -> str | None:
+    """Why torch's fused kernel cannot compute this step (a text of :data:`FUSED_REFUSALS`),
+    or None when it can."""
     if config.eps_root != 0:
+        return FUSED_REFUSALS["eps_root"]
+    if _decays_decoupled(config, scalars) and _kernel_lr(config, scalars) == 0:
+        return FUSED_REFUSALS["zero_lr_decay"]
+    return None
+
+
+def _decays_decoupled(config: AdamConfig, scalars: StepScalars) -> bool:
+    return config.weight_decay_kind == "decoupled" and scalars.decay_rate != 0
+
+
+def _kernel_lr(config: AdamConfig, scalars: StepScalars) -> float:
+    """The kernel's lr: the explicit form's α·η_t, rescaled for no bias correction and for a
+    decay of the updated θ (see the module docstring)."""
+    lr = scalars.lr
+    if config.bias_correction == "none":
+        lr = lr * scalars.bc1 / math.sqrt(scalars.bc2)
+    if _decays_decoupled(config, scalars) and config.decay_applies_to == "updated_param":
+        lr = lr * (1 - scalars.decay_rate)
+    return lr
+
+
+def fused_call(config: AdamConfig, scalars: StepScalars) -> FusedCall | None:
+    """The kernel call that computes this step, or None when :func:`fused_refusal` gives a
+    reason it cannot."""
+    if fused_refusal(config, scalars) is not None:
         return None
     explicit = config.bias_correction == "explicit"
-    sqrt_bc2 = math.sqrt(scalars.bc2)
-    lr = scalars.lr if config.bias_correction != "none" else scalars.lr * scalars.bc1 / sqrt_bc2
-    eps = config.eps if explicit else config.eps / sqrt_bc2
+    lr = _kernel_lr(config, scalars)
+    eps = config.eps if explicit else config.eps / math.sqrt(scalars.bc2)
     decoupled = config.weight_decay_kind == "decoupled"
     weight_decay = 0.0 if decoupled else scalars.weight_decay
-    if decoupled and scalars.decay_rate != 0:
-        if config.decay_applies_to == "updated_param":
-            lr = lr * (1 - scalars.decay_rate)
-        if lr == 0:
-            return None
+    if _decays_decoupled(config, scalars):
         weight_decay = scalars.decay_rate / lr
     maximize = config.maximize
     if _preprocesses_gradient(config):
         # The kernel gets the gradient the moments see (sign and L2 term included).
         maximize, weight_decay = False, (weight_decay if decoupled else 0.0)
-    kwargs = {"amsgrad": config.amsgrad != "off", "lr": lr, "beta1": config.betas[0],
-              "beta2": config.betas[1], "weight_decay": weight_decay, "eps": eps,
-              "maximize": maximize}
+    kwargs = {
+        "amsgrad": config.amsgrad != "off",
+        "lr": lr,
+        "beta1": config.betas[0],
+        "beta2": config.betas[1],
+        "weight_decay": weight_decay,
+        "eps": eps,
+        "maximize": maximize,
+    }
     vhat_scale = scalars.bc2 if config.amsgrad == "max_vhat" and explicit else None
     return FusedCall(decoupled, kwargs, vhat_scale)
 
 
-def fused_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
-               config: AdamConfig, scalars: StepScalars, call: FusedCall) -> None:
+def fused_step(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    max_exp_avg_sqs,
+    steps,
+    config: AdamConfig,
+    scalars: StepScalars,
+    call: FusedCall,
+) -> None:
     """One step with torch's fused kernel; ``steps`` already hold t."""
     if _preprocesses_gradient(config):
         grads = moment_gradient(params, grads, config, scalars.weight_decay)
@@ -120,10 +169,12 @@ def fused_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
         torch._foreach_div_(max_exp_avg_sqs, call.vhat_scale)
 
 
-def foreach_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                 config: AdamConfig, scalars: StepScalars) -> None:
+def foreach_step(
+    params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, config: AdamConfig, scalars: StepScalars
+) -> None:
     """One step with torch._foreach ops, line by line :func:`adamlib.reference.update_array`."""
-    beta1, beta2 = config.betas
+    beta1, beta2 = (float(b) for b in config.betas)
+    eps, eps_root = float(config.eps), float(config.eps_root)
     g = moment_gradient(params, grads, config, scalars.weight_decay)
 
     torch._foreach_lerp_(exp_avgs, g, 1 - beta1)
@@ -141,15 +192,15 @@ def foreach_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
 
     if explicit and config.amsgrad != "max_vhat":
         denom = torch._foreach_div(v_used, scalars.bc2)
-        if config.eps_root:
-            torch._foreach_add_(denom, config.eps_root)
+        if eps_root:
+            torch._foreach_add_(denom, eps_root)
         torch._foreach_sqrt_(denom)
-    elif config.eps_root:
-        denom = torch._foreach_add(v_used, config.eps_root)
+    elif eps_root:
+        denom = torch._foreach_add(v_used, eps_root)
         torch._foreach_sqrt_(denom)
     else:
         denom = torch._foreach_sqrt(v_used)
-    torch._foreach_add_(denom, config.eps)
+    torch._foreach_add_(denom, eps)
 
     decays_old = scalars.decay_rate != 0 and config.decay_applies_to == "old_param"
     decays_updated = scalars.decay_rate != 0 and config.decay_applies_to == "updated_param"

@@ -15,22 +15,34 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Callable, Union
+from typing import Any, Literal, get_args
 
 import numpy as np
 
-Hyper = Union[float, np.ndarray]
+Hyper = float | np.ndarray
 """A hyperparameter: a number, or an array of shape ``(N,)`` giving one value per configuration
 of a vectorised grid (it broadcasts against a leading axis of length N of every parameter)."""
 
-BIAS_CORRECTION = ("explicit", "folded", "none")
-WEIGHT_DECAY_KIND = ("l2", "decoupled")
-DECAY_MULTIPLIER = ("lr", "bias_corrected_lr", "schedule")
-DECAY_APPLIES_TO = ("old_param", "updated_param")
-AMSGRAD = ("off", "max_v", "max_vhat")
-L2_CLIP_ORDER = ("clip_then_l2", "l2_then_clip")
-NONFINITE_GRAD = ("raise", "skip", "unchecked")
+# Each switch is a Literal type, so that a type checker refuses a misspelt value where it is
+# written (``AdamConfig(bias_correction="explict")``), and a tuple of its values, which the
+# validator checks at run time.
+BiasCorrection = Literal["explicit", "folded", "none"]
+WeightDecayKind = Literal["l2", "decoupled"]
+DecayMultiplier = Literal["lr", "bias_corrected_lr", "schedule"]
+DecayAppliesTo = Literal["old_param", "updated_param"]
+AmsGrad = Literal["off", "max_v", "max_vhat"]
+L2ClipOrder = Literal["clip_then_l2", "l2_then_clip"]
+NonfiniteGrad = Literal["raise", "skip", "unchecked"]
+
+BIAS_CORRECTION: tuple[BiasCorrection, ...] = get_args(BiasCorrection)
+WEIGHT_DECAY_KIND: tuple[WeightDecayKind, ...] = get_args(WeightDecayKind)
+DECAY_MULTIPLIER: tuple[DecayMultiplier, ...] = get_args(DecayMultiplier)
+DECAY_APPLIES_TO: tuple[DecayAppliesTo, ...] = get_args(DecayAppliesTo)
+AMSGRAD: tuple[AmsGrad, ...] = get_args(AmsGrad)
+L2_CLIP_ORDER: tuple[L2ClipOrder, ...] = get_args(L2ClipOrder)
+NONFINITE_GRAD: tuple[NonfiniteGrad, ...] = get_args(NonfiniteGrad)
 
 
 class AdamConfigError(ValueError):
@@ -97,19 +109,19 @@ class AdamConfig:
     betas: tuple[Hyper, Hyper] = (0.9, 0.999)
     eps: Hyper = 1e-8
     weight_decay: Hyper = 0.0
-    bias_correction: str = "explicit"
+    bias_correction: BiasCorrection = "explicit"
     eps_root: Hyper = 0.0
-    weight_decay_kind: str = "l2"
-    decay_multiplier: str = "lr"
-    decay_applies_to: str = "old_param"
-    amsgrad: str = "off"
+    weight_decay_kind: WeightDecayKind = "l2"
+    decay_multiplier: DecayMultiplier = "lr"
+    decay_applies_to: DecayAppliesTo = "old_param"
+    amsgrad: AmsGrad = "off"
     maximize: bool = False
     rescale_grad: float = 1.0
     clip_gradient: float | None = None
-    l2_clip_order: str = "clip_then_l2"
+    l2_clip_order: L2ClipOrder = "clip_then_l2"
     schedule_multiplier: Callable[[int], float] | None = None
     exclude_from_weight_decay: tuple[str, ...] = ()
-    nonfinite_grad: str = "raise"
+    nonfinite_grad: NonfiniteGrad = "raise"
 
     def __post_init__(self) -> None:
         if isinstance(self.amsgrad, bool):
@@ -141,17 +153,32 @@ class AdamConfig:
             raise AdamConfigError(f"betas={self.betas!r} is not allowed: give two numbers (β₁, β₂)")
         object.__setattr__(self, "betas", tuple(_as_hyper(b) for b in betas))
         for i, beta in enumerate(self.betas, start=1):
-            _check_range(f"betas[{i - 1}] (β{i})", beta, "a number in [0, 1)",
-                         lambda b: (b >= 0) & (b < 1))
+            _check_range(
+                f"betas[{i - 1}] (β{i})", beta, "a number in [0, 1)", lambda b: (b >= 0) & (b < 1)
+            )
         for name in ("lr", "eps", "weight_decay", "eps_root"):
             object.__setattr__(self, name, _as_hyper(getattr(self, name)))
-            _check_range(name, getattr(self, name), "a finite number >= 0",
-                         lambda x: np.isfinite(x) & (x >= 0))
-        _check_range("rescale_grad", self.rescale_grad, "a finite number > 0",
-                     lambda x: np.isfinite(x) & (x > 0), scalar_only=True)
+            _check_range(
+                name,
+                getattr(self, name),
+                "a finite number >= 0",
+                lambda x: np.isfinite(x) & (x >= 0),
+            )
+        _check_range(
+            "rescale_grad",
+            self.rescale_grad,
+            "a finite number > 0",
+            lambda x: np.isfinite(x) & (x > 0),
+            scalar_only=True,
+        )
         if self.clip_gradient is not None:
-            _check_range("clip_gradient", self.clip_gradient, "None or a finite number >= 0",
-                         lambda x: np.isfinite(x) & (x >= 0), scalar_only=True)
+            _check_range(
+                "clip_gradient",
+                self.clip_gradient,
+                "None or a finite number >= 0",
+                lambda x: np.isfinite(x) & (x >= 0),
+                scalar_only=True,
+            )
         if self.schedule_multiplier is not None and not callable(self.schedule_multiplier):
             raise AdamConfigError(
                 f"schedule_multiplier={self.schedule_multiplier!r} is not allowed: give a "
@@ -177,8 +204,14 @@ class AdamConfig:
 
     def hyperparameters(self) -> dict[str, Hyper]:
         """The numeric hyperparameters that may be arrays over a grid of configurations."""
-        return {"lr": self.lr, "beta1": self.betas[0], "beta2": self.betas[1], "eps": self.eps,
-                "weight_decay": self.weight_decay, "eps_root": self.eps_root}
+        return {
+            "lr": self.lr,
+            "beta1": self.betas[0],
+            "beta2": self.betas[1],
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "eps_root": self.eps_root,
+        }
 
     @property
     def grid_size(self) -> int | None:
@@ -206,7 +239,7 @@ class AdamConfig:
             )
         return eta
 
-    def replace(self, **changes) -> "AdamConfig":
+    def replace(self, **changes: Any) -> AdamConfig:
         """A copy with some fields changed (validated like a new config)."""
         unknown = set(changes) - {f.name for f in fields(self)}
         if unknown:

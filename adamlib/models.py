@@ -28,8 +28,9 @@ has ``params[f"layer{l}.weight"]`` of shape ``(N, fan_in, fan_out)`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -41,6 +42,7 @@ ACTIVATIONS = ("tanh", "relu")
 
 
 # -- the model -------------------------------------------------------------------------------
+
 
 def mlp_init(
     layer_sizes: Sequence[int],
@@ -71,25 +73,35 @@ def mlp_init(
         ``"layer1.weight"`` (N, d_in, h_1), ``"layer1.bias"`` (N, h_1), ..., in layer order.
     """
     sizes = [int(s) for s in layer_sizes]
-    if len(sizes) < 2 or any(s < 1 for s in sizes) or any(
-        isinstance(s, bool) or int(s) != s for s in layer_sizes
+    if (
+        len(sizes) < 2
+        or any(s < 1 for s in sizes)
+        or any(isinstance(s, bool) or int(s) != s for s in layer_sizes)
     ):
-        raise ValueError(f"layer_sizes={tuple(layer_sizes)!r} is not allowed: give at least two "
-                         "integer sizes (d_in, ..., d_out), each >= 1")
+        raise ValueError(
+            f"layer_sizes={tuple(layer_sizes)!r} is not allowed: give at least two "
+            "integer sizes (d_in, ..., d_out), each >= 1"
+        )
     _check_int("grid_size", grid_size, minimum=1)
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise ValueError(f"dtype={dtype!r} is not allowed: give a floating dtype")
-    seeds = [seed] * grid_size if np.ndim(seed) == 0 else list(seed)
+    seeds = [seed] * grid_size if np.ndim(seed) == 0 else list(cast(Sequence[int], seed))
     if len(seeds) != grid_size:
-        raise ValueError(f"seed has {len(seeds)} values but grid_size={grid_size}: give one seed, "
-                         "or one seed per grid member")
+        raise ValueError(
+            f"seed has {len(seeds)} values but grid_size={grid_size}: give one seed, "
+            "or one seed per grid member"
+        )
 
     members = []
     for member_seed in seeds:
         rng = np.random.default_rng(member_seed)
-        members.append([rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)
-                        for fan_in, fan_out in zip(sizes[:-1], sizes[1:])])
-    params = {}
+        members.append(
+            [
+                rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)
+                for fan_in, fan_out in zip(sizes[:-1], sizes[1:])
+            ]
+        )
+    params: dict[str, np.ndarray] = {}
     for layer, fan_out in enumerate(sizes[1:], start=1):
         params[f"layer{layer}.weight"] = np.stack([w[layer - 1] for w in members]).astype(dtype)
         params[f"layer{layer}.bias"] = np.zeros((grid_size, fan_out), dtype=dtype)
@@ -161,7 +173,8 @@ def mlp_loss_and_grads(
             grads[f"layer{layer}.bias"] = delta.sum(axis=-2)
             if layer > 1:
                 delta = (delta @ np.swapaxes(weights[layer - 1], -1, -2)) * _activation_slope(
-                    pre_activations[layer - 2], hidden[layer - 1], activation)
+                    pre_activations[layer - 2], hidden[layer - 1], activation
+                )
     dtype = weights[0].dtype
     return losses.astype(dtype, copy=False), {
         name: grads[name].astype(dtype, copy=False) for name in params
@@ -172,8 +185,9 @@ def _layers(params: dict[str, np.ndarray]) -> tuple[list[np.ndarray], list[np.nd
     if not isinstance(params, dict):
         raise ValueError(f"params is a {type(params).__name__}: give the dict of mlp_init")
     depth = len(params) // 2
-    expected = [f"layer{layer}.{kind}" for layer in range(1, depth + 1)
-                for kind in ("weight", "bias")]
+    expected = [
+        f"layer{layer}.{kind}" for layer in range(1, depth + 1) for kind in ("weight", "bias")
+    ]
     if depth < 1 or list(params) != expected:
         raise ValueError(f"params has keys {list(params)}; expected {expected} (from mlp_init)")
     weights = [params[f"layer{layer}.weight"] for layer in range(1, depth + 1)]
@@ -181,11 +195,15 @@ def _layers(params: dict[str, np.ndarray]) -> tuple[list[np.ndarray], list[np.nd
     grid = weights[0].shape[0]
     for layer, (w, b) in enumerate(zip(weights, biases), start=1):
         if w.ndim != 3 or b.shape != (grid, w.shape[2]) or w.shape[0] != grid:
-            raise ValueError(f"layer{layer} has weight shape {w.shape} and bias shape {b.shape}; "
-                             f"expected (N, fan_in, fan_out) and (N, fan_out) with N = {grid}")
+            raise ValueError(
+                f"layer{layer} has weight shape {w.shape} and bias shape {b.shape}; "
+                f"expected (N, fan_in, fan_out) and (N, fan_out) with N = {grid}"
+            )
         if layer > 1 and w.shape[1] != weights[layer - 2].shape[2]:
-            raise ValueError(f"layer{layer}.weight has fan_in {w.shape[1]} but layer{layer - 1} "
-                             f"has {weights[layer - 2].shape[2]} outputs")
+            raise ValueError(
+                f"layer{layer}.weight has fan_in {w.shape[1]} but layer{layer - 1} "
+                f"has {weights[layer - 2].shape[2]} outputs"
+            )
     return weights, biases
 
 
@@ -202,11 +220,15 @@ def _check_batch(weights, x, y, loss: str, activation: str) -> None:
         raise ValueError(f"y has shape {y.shape}; loss='mse' expects ({x.shape[0]}, {d_out})")
     if loss == "softmax_xent":
         if y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"y has shape {y.shape} and dtype {y.dtype}; loss='softmax_xent' "
-                             f"expects integer labels of shape ({x.shape[0]},)")
+            raise ValueError(
+                f"y has shape {y.shape} and dtype {y.dtype}; loss='softmax_xent' "
+                f"expects integer labels of shape ({x.shape[0]},)"
+            )
         if y.size and (y.min() < 0 or y.max() >= d_out):
-            raise ValueError(f"labels range over [{y.min()}, {y.max()}]; the network has "
-                             f"{d_out} classes, so labels must lie in [0, {d_out})")
+            raise ValueError(
+                f"labels range over [{y.min()}, {y.max()}]; the network has "
+                f"{d_out} classes, so labels must lie in [0, {d_out})"
+            )
 
 
 def _forward(weights, biases, x, activation):
@@ -246,6 +268,7 @@ def _loss_and_output_grad(z, y, loss: str, need_grad: bool):
 
 
 # -- training ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class History:
@@ -288,13 +311,17 @@ def minibatch_indices(n_samples: int, batch_size: int, steps: int, seed: int) ->
     _check_int("batch_size", batch_size, minimum=1)
     _check_int("steps", steps, minimum=0)
     if batch_size > n_samples:
-        raise ValueError(f"batch_size={batch_size} is not allowed: the dataset has only "
-                         f"{n_samples} samples")
+        raise ValueError(
+            f"batch_size={batch_size} is not allowed: the dataset has only {n_samples} samples"
+        )
     rng = np.random.default_rng(seed)
     needed = steps * batch_size
     epochs = -(-needed // n_samples)
-    order = np.concatenate([rng.permutation(n_samples) for _ in range(epochs)]) if epochs else (
-        np.zeros(0, dtype=np.int64))
+    order = (
+        np.concatenate([rng.permutation(n_samples) for _ in range(epochs)])
+        if epochs
+        else (np.zeros(0, dtype=np.int64))
+    )
     return order[:needed].reshape(steps, batch_size)
 
 
@@ -344,8 +371,10 @@ def train(
     x, y = data
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 2 or len(y) != len(x):
-        raise ValueError(f"data has x of shape {x.shape} and y of shape {y.shape}: give x of "
-                         "shape (n_samples, d_in) and y with n_samples rows")
+        raise ValueError(
+            f"data has x of shape {x.shape} and y of shape {y.shape}: give x of "
+            "shape (n_samples, d_in) and y with n_samples rows"
+        )
     if max_loss is not None and not max_loss > 0:
         raise ValueError(f"max_loss={max_loss!r} is not allowed: give a number > 0 or None")
     batches = minibatch_indices(len(x), batch_size, steps, seed)
@@ -363,15 +392,18 @@ def train(
         alive = diverged_at == 0
         losses[t - 1, alive] = batch_losses[alive]
         if alive.all():
-            params, state = reference.step(params, grads, state, config)
+            new_params, state = reference.step(params, grads, state, config)
+            params = cast(dict, new_params)
         else:
             grads = {name: np.where(_along_grid(alive, g), g, 0.0) for name, g in grads.items()}
             # A frozen member may hold non-finite parameters; its discarded update must not warn.
             with np.errstate(over="ignore", invalid="ignore"):
                 new_params, new_state = reference.step(params, grads, state, config)
-            params = _keep_frozen(alive, new_params, params)
-            state = {key: (_keep_frozen(alive, value, state[key]) if key != "step" else value)
-                     for key, value in new_state.items()}
+            params = _keep_frozen(alive, cast(dict, new_params), params)
+            state = {
+                key: (_keep_frozen(alive, value, state[key]) if key != "step" else value)
+                for key, value in new_state.items()
+            }
         if progress is not None:
             progress(t, steps)
     return History(losses=losses, diverged_at=diverged_at, params=params, state=state)
@@ -387,11 +419,11 @@ def _keep_frozen(alive, new: dict, old: dict) -> dict:
 
 def _check_int(name: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r} is not allowed: {name} must be an integer "
-                         f">= {minimum}")
+        raise ValueError(f"{name}={value!r} is not allowed: {name} must be an integer >= {minimum}")
 
 
 # -- data --------------------------------------------------------------------------------------
+
 
 def make_low_rank(
     n_samples: int,
@@ -474,14 +506,23 @@ def make_digits_like(
     field = rng.standard_normal((n_classes, side, side))
     # Averaging each pixel with its neighbours (periodic) makes strokes rather than salt.
     for _ in range(2):
-        field = (field + np.roll(field, 1, 1) + np.roll(field, -1, 1)
-                 + np.roll(field, 1, 2) + np.roll(field, -1, 2)) / 5
+        field = (
+            field
+            + np.roll(field, 1, 1)
+            + np.roll(field, -1, 1)
+            + np.roll(field, 1, 2)
+            + np.roll(field, -1, 2)
+        ) / 5
     low = field.min(axis=(1, 2), keepdims=True)
     high = field.max(axis=(1, 2), keepdims=True)
     templates = (field - low) / (high - low)
     labels = rng.permutation(np.arange(n_samples) % n_classes)
     shifts = rng.integers(-1, 2, size=(n_samples, 2))
-    images = np.stack([np.roll(templates[label], tuple(shift), axis=(0, 1))
-                       for label, shift in zip(labels, shifts)])
+    images = np.stack(
+        [
+            np.roll(templates[label], tuple(shift), axis=(0, 1))
+            for label, shift in zip(labels, shifts)
+        ]
+    )
     images = np.clip(images + noise * rng.standard_normal(images.shape), 0.0, 1.0)
     return images.reshape(n_samples, side * side), labels.astype(np.int64)

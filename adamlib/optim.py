@@ -21,21 +21,38 @@ key a checkpoint lacks, which is how a ``torch.optim.AdamW`` checkpoint loads.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
 from . import variants
-from ._kernels import FusedCall, StepScalars, foreach_step, fused_call, fused_step
+from ._kernels import (
+    FUSED_REFUSALS,
+    FusedCall,
+    StepScalars,
+    foreach_step,
+    fused_call,
+    fused_refusal,
+    fused_step,
+)
 from .config import AMSGRAD, AdamConfig, AdamConfigError
 from .reference import NonFiniteGradientError
 
 __all__ = ["Adam", "AdamW"]
 
-_SWITCHES = ("bias_correction", "eps_root", "decay_multiplier", "decay_applies_to",
-             "rescale_grad", "clip_gradient", "l2_clip_order", "schedule_multiplier",
-             "exclude_from_weight_decay", "nonfinite_grad")
+_SWITCHES = (
+    "bias_correction",
+    "eps_root",
+    "decay_multiplier",
+    "decay_applies_to",
+    "rescale_grad",
+    "clip_gradient",
+    "l2_clip_order",
+    "schedule_multiplier",
+    "exclude_from_weight_decay",
+    "nonfinite_grad",
+)
 """AdamConfig fields kept under their own name in a param group."""
 
 
@@ -69,9 +86,18 @@ class Adam(torch.optim.Optimizer):
 
     default_variant = "pytorch-adam"
 
-    def __init__(self, params, config: AdamConfig | None = None, *, variant: str | None = None,
-                 foreach: bool | None = None, fused: bool | None = None,
-                 capturable: bool = False, differentiable: bool = False, **overrides) -> None:
+    def __init__(
+        self,
+        params,
+        config: AdamConfig | None = None,
+        *,
+        variant: str | None = None,
+        foreach: bool | None = None,
+        fused: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        **overrides,
+    ) -> None:
         if config is not None and variant is not None:
             raise AdamConfigError(f"config and variant={variant!r} were both given: give one")
         if config is None:
@@ -79,18 +105,26 @@ class Adam(torch.optim.Optimizer):
             config = variants.get(variant, **overrides)
             amsgrad_form = variants.info(variant).amsgrad_form
         elif not isinstance(config, AdamConfig):
-            raise TypeError(f"config={config!r} is not an AdamConfig (give hyperparameters as "
-                            "keywords, e.g. lr=0.01)")
+            raise TypeError(
+                f"config={config!r} is not an AdamConfig (give hyperparameters as "
+                "keywords, e.g. lr=0.01)"
+            )
         else:
             config = config.replace(**overrides)
             amsgrad_form = None
         if config.amsgrad != "off":
             amsgrad_form = config.amsgrad
         defaults = {
-            "lr": config.lr, "betas": config.betas, "eps": config.eps,
-            "weight_decay": config.weight_decay, "amsgrad": config.amsgrad != "off",
-            "maximize": config.maximize, "foreach": foreach, "capturable": capturable,
-            "differentiable": differentiable, "fused": fused,
+            "lr": config.lr,
+            "betas": config.betas,
+            "eps": config.eps,
+            "weight_decay": config.weight_decay,
+            "amsgrad": config.amsgrad != "off",
+            "maximize": config.maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
             "decoupled_weight_decay": config.weight_decay_kind == "decoupled",
             "amsgrad_form": amsgrad_form,
             **{name: getattr(config, name) for name in _SWITCHES},
@@ -107,8 +141,10 @@ class Adam(torch.optim.Optimizer):
             _check_names(group, _group_config(group, f"param_groups[{index}]"), index)
             for j, p in enumerate(group["params"]):
                 if not p.is_floating_point() or p.is_complex():
-                    raise ValueError(f"{_label(group, index, j)} has dtype {p.dtype}: "
-                                     "adamlib.optim needs real floating-point parameters")
+                    raise ValueError(
+                        f"{_label(group, index, j)} has dtype {p.dtype}: "
+                        "adamlib.optim needs real floating-point parameters"
+                    )
         except (AdamConfigError, ValueError):
             self.param_groups.pop()
             raise
@@ -127,7 +163,9 @@ class Adam(torch.optim.Optimizer):
         is refused before anything changes."""
         saved = state_dict["param_groups"]
         if len(saved) == len(self.param_groups):
-            saved = [{**group, **saved_group} for group, saved_group in zip(self.param_groups, saved)]
+            saved = [
+                {**group, **saved_group} for group, saved_group in zip(self.param_groups, saved)
+            ]
             for index, group in enumerate(saved):
                 _group_config(group, f"state_dict['param_groups'][{index}]")
             ids = [i for group in saved for i in group["params"]]
@@ -138,7 +176,8 @@ class Adam(torch.optim.Optimizer):
                         raise ValueError(
                             f"state_dict['state'][{i}][{key!r}] has shape {tuple(value.shape)} "
                             f"for a parameter of shape {tuple(p.shape)}: is it a checkpoint "
-                            "of another model?")
+                            "of another model?"
+                        )
             state_dict = {**state_dict, "param_groups": saved}
         super().load_state_dict(state_dict)
 
@@ -157,11 +196,17 @@ class Adam(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        batches = [batch for index, group in enumerate(self.param_groups)
-                   for batch in self._batches(index, group)]
-        nonfinite = [(label, batch.config.nonfinite_grad) for batch in batches
-                     for label, g in zip(batch.labels, batch.grads)
-                     if batch.config.nonfinite_grad != "unchecked" and not _all_finite(g)]
+        batches = [
+            batch
+            for index, group in enumerate(self.param_groups)
+            for batch in self._batches(index, group)
+        ]
+        nonfinite = [
+            (label, batch.config.nonfinite_grad)
+            for batch in batches
+            for label, g in zip(batch.labels, batch.grads)
+            if batch.config.nonfinite_grad != "unchecked" and not _all_finite(g)
+        ]
         if nonfinite:
             if all(policy == "skip" for _, policy in nonfinite):
                 return loss
@@ -170,7 +215,7 @@ class Adam(torch.optim.Optimizer):
             self._run(batch)
         return loss
 
-    def _batches(self, index: int, group: dict) -> list["_Batch"]:
+    def _batches(self, index: int, group: dict) -> list[_Batch]:
         """The group's parameters with gradients, checked and split into lists one kernel call
         can take (same device, dtype, step and decay); touches nothing."""
         config, decay_flags = self._group_setup(index, group)
@@ -186,14 +231,25 @@ class Adam(torch.optim.Optimizer):
             _check_state(label, p, state)
             t = int(state["step"].item()) + 1 if state else 1
             decays = decay_flags[j]
-            contiguous = p.is_contiguous() and g.is_contiguous() and all(
-                state[key].is_contiguous() for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-                if key in state)
+            contiguous = (
+                p.is_contiguous()
+                and g.is_contiguous()
+                and all(
+                    state[key].is_contiguous()
+                    for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+                    if key in state
+                )
+            )
             key = (p.device, p.dtype, t, decays, contiguous)
             if key not in batches:
                 scalars = StepScalars.at(config, t, decays, lr)
-                call = fused_call(config, scalars) if contiguous else None
-                path = _path(group, call, f"param_groups[{index}]", config)
+                reason = (
+                    fused_refusal(config, scalars)
+                    if contiguous
+                    else FUSED_REFUSALS["non_contiguous"]
+                )
+                call = fused_call(config, scalars) if reason is None else None
+                path = _path(group, call, reason, f"param_groups[{index}]")
                 batches[key] = _Batch(config, scalars, call, path)
             batches[key].add(label, p, g)
         return list(batches.values())
@@ -203,7 +259,7 @@ class Adam(torch.optim.Optimizer):
         validating a config costs as much as a small model's whole step, so both are kept
         until a group key other than ``lr`` changes; ``lr``, which a scheduler changes every
         step, is checked on its own (:func:`_checked_lr`)."""
-        key = [(k, v) for k, v in group.items() if k not in ("params", "lr")]
+        key: list[object] = [(k, v) for k, v in group.items() if k not in ("params", "lr")]
         key.append(len(group["params"]))
         setups = self.__dict__.setdefault("_group_setups", {})
         cached = setups.get(index)
@@ -211,12 +267,13 @@ class Adam(torch.optim.Optimizer):
             config = _group_config(group, f"param_groups[{index}]")
             _check_names(group, config, index)
             names = group.get("param_names")
-            decay_flags = [config.decays(names[j] if names else None)
-                           for j in range(len(group["params"]))]
+            decay_flags = [
+                config.decays(names[j] if names else None) for j in range(len(group["params"]))
+            ]
             cached = setups[index] = (key, config, decay_flags)
         return cached[1], cached[2]
 
-    def _run(self, batch: "_Batch") -> None:
+    def _run(self, batch: _Batch) -> None:
         amsgrad = batch.config.amsgrad != "off"
         for p in batch.params:
             state = self.state[p]
@@ -233,16 +290,39 @@ class Adam(torch.optim.Optimizer):
         max_exp_avg_sqs = [s["max_exp_avg_sq"] for s in states] if amsgrad else []
         torch._foreach_add_(steps, 1.0)
         if batch.path == "fused":
-            fused_step(batch.params, batch.grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
-                       batch.config, batch.scalars, batch.call)
+            assert batch.call is not None  # _path chose "fused" because there is a call
+            fused_step(
+                batch.params,
+                batch.grads,
+                exp_avgs,
+                exp_avg_sqs,
+                max_exp_avg_sqs,
+                steps,
+                batch.config,
+                batch.scalars,
+                batch.call,
+            )
         elif batch.path == "foreach":
-            foreach_step(batch.params, batch.grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                         batch.config, batch.scalars)
+            foreach_step(
+                batch.params,
+                batch.grads,
+                exp_avgs,
+                exp_avg_sqs,
+                max_exp_avg_sqs,
+                batch.config,
+                batch.scalars,
+            )
         else:
             for i in range(len(batch.params)):
-                foreach_step([batch.params[i]], [batch.grads[i]], [exp_avgs[i]],
-                             [exp_avg_sqs[i]], max_exp_avg_sqs[i:i + 1],
-                             batch.config, batch.scalars)
+                foreach_step(
+                    [batch.params[i]],
+                    [batch.grads[i]],
+                    [exp_avgs[i]],
+                    [exp_avg_sqs[i]],
+                    max_exp_avg_sqs[i : i + 1],
+                    batch.config,
+                    batch.scalars,
+                )
 
 
 class AdamW(Adam):
@@ -273,14 +353,20 @@ class _Batch:
 def _group_config(group: dict, where: str) -> AdamConfig:
     """The AdamConfig a param group describes; raises naming the group, key and value."""
     try:
-        for key in ("amsgrad", "maximize", "decoupled_weight_decay", "capturable",
-                    "differentiable"):
+        for key in (
+            "amsgrad",
+            "maximize",
+            "decoupled_weight_decay",
+            "capturable",
+            "differentiable",
+        ):
             if not isinstance(group[key], bool):
                 raise AdamConfigError(f"{key}={group[key]!r} is not allowed: give True or False")
         for key in ("foreach", "fused"):
             if group[key] not in (None, True, False):
-                raise AdamConfigError(f"{key}={group[key]!r} is not allowed: give None, True "
-                                      "or False")
+                raise AdamConfigError(
+                    f"{key}={group[key]!r} is not allowed: give None, True or False"
+                )
         for key in ("capturable", "differentiable"):
             if group[key]:
                 raise AdamConfigError(f"{key}=True is not supported by adamlib.optim: only False")
@@ -288,21 +374,30 @@ def _group_config(group: dict, where: str) -> AdamConfig:
             raise AdamConfigError("fused=True and foreach=True is not allowed: choose one")
         form = group["amsgrad_form"]
         if form not in (None,) + AMSGRAD[1:]:
-            raise AdamConfigError(f"amsgrad_form={form!r} is not allowed: choose one of "
-                                  f"{AMSGRAD[1:]} (or None: no AMSGrad)")
+            raise AdamConfigError(
+                f"amsgrad_form={form!r} is not allowed: choose one of "
+                f"{AMSGRAD[1:]} (or None: no AMSGrad)"
+            )
         if group["amsgrad"] and form is None:
-            raise AdamConfigError("amsgrad=True is not allowed: this configuration has no "
-                                  f"AMSGrad form; set amsgrad_form to one of {AMSGRAD[1:]}")
+            raise AdamConfigError(
+                "amsgrad=True is not allowed: this configuration has no "
+                f"AMSGrad form; set amsgrad_form to one of {AMSGRAD[1:]}"
+            )
         config = AdamConfig(
-            lr=group["lr"], betas=group["betas"], eps=group["eps"],
-            weight_decay=group["weight_decay"], maximize=group["maximize"],
+            lr=group["lr"],
+            betas=group["betas"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
             amsgrad=form if group["amsgrad"] else "off",
             weight_decay_kind="decoupled" if group["decoupled_weight_decay"] else "l2",
-            **{name: group[name] for name in _SWITCHES})
+            **{name: group[name] for name in _SWITCHES},
+        )
         if config.grid_size is not None:
             raise AdamConfigError(
                 f"hyperparameters {config.hyperparameters()} are arrays: adamlib.optim takes "
-                "one number each (grids of configurations are for adamlib.reference)")
+                "one number each (grids of configurations are for adamlib.reference)"
+            )
     except AdamConfigError as error:
         raise AdamConfigError(f"{where}: {error}") from None
     return config
@@ -315,8 +410,9 @@ def _checked_lr(lr, index: int) -> float:
     except (TypeError, ValueError):
         value = math.nan
     if not (math.isfinite(value) and value >= 0):
-        raise AdamConfigError(f"param_groups[{index}]: lr={lr!r} is not allowed: lr must be a "
-                              "finite number >= 0")
+        raise AdamConfigError(
+            f"param_groups[{index}]: lr={lr!r} is not allowed: lr must be a finite number >= 0"
+        )
     return value
 
 
@@ -326,17 +422,17 @@ def _check_names(group: dict, config: AdamConfig, index: int) -> None:
             f"param_groups[{index}]: exclude_from_weight_decay="
             f"{config.exclude_from_weight_decay!r} matches parameter names, and these "
             "parameters have none: pass model.named_parameters(), or set "
-            "exclude_from_weight_decay=()")
+            "exclude_from_weight_decay=()"
+        )
 
 
-def _path(group: dict, call: FusedCall | None, where: str, config: AdamConfig) -> str:
+def _path(group: dict, call: FusedCall | None, reason: str | None, where: str) -> str:
     if group["fused"]:
         if call is None:
             raise AdamConfigError(
-                f"{where}: fused=True is not allowed for this configuration (amsgrad="
-                f"{config.amsgrad!r}, bias_correction={config.bias_correction!r}, eps_root="
-                f"{config.eps_root!r}, or a decoupled decay with lr=0, or non-contiguous "
-                "tensors): torch's fused kernel cannot express it; use fused=None")
+                f"{where}: fused=True is not allowed for this step: {reason}; torch's fused "
+                "kernel cannot express it, use fused=None"
+            )
         return "fused"
     if group["foreach"] is False:
         return "per_tensor"
@@ -347,13 +443,16 @@ def _path(group: dict, call: FusedCall | None, where: str, config: AdamConfig) -
 
 def _check_gradient(label: str, p: torch.Tensor, g: torch.Tensor) -> None:
     if g.is_sparse or g.layout != torch.strided:
-        raise ValueError(f"gradient of {label} has layout {g.layout}: adamlib.optim takes dense "
-                         "(torch.strided) gradients only; for sparse ones use torch.optim.SparseAdam")
+        raise ValueError(
+            f"gradient of {label} has layout {g.layout}: adamlib.optim takes dense "
+            "(torch.strided) gradients only; for sparse ones use torch.optim.SparseAdam"
+        )
     if g.shape != p.shape or g.dtype != p.dtype or g.device != p.device:
         raise ValueError(
             f"gradient of {label} has shape {tuple(g.shape)}, dtype {g.dtype}, device {g.device}; "
             f"it must match the parameter's shape {tuple(p.shape)}, dtype {p.dtype}, device "
-            f"{p.device}")
+            f"{p.device}"
+        )
 
 
 def _check_state(label: str, p: torch.Tensor, state: dict) -> None:
@@ -361,19 +460,23 @@ def _check_state(label: str, p: torch.Tensor, state: dict) -> None:
         return
     missing = {"step", "exp_avg", "exp_avg_sq"} - set(state)
     if missing:
-        raise ValueError(f"state of {label} lacks {sorted(missing)}: a state holds step, "
-                         "exp_avg, exp_avg_sq (and max_exp_avg_sq with AMSGrad)")
+        raise ValueError(
+            f"state of {label} lacks {sorted(missing)}: a state holds step, "
+            "exp_avg, exp_avg_sq (and max_exp_avg_sq with AMSGrad)"
+        )
     step = state["step"]
     if not torch.is_tensor(step) or step.numel() != 1:
         raise ValueError(f"state['step'] of {label} is {step!r}: it must be a one-element tensor")
     for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
         value = state.get(key)
-        if value is not None and (value.shape != p.shape or value.dtype != p.dtype
-                                  or value.device != p.device):
+        if value is not None and (
+            value.shape != p.shape or value.dtype != p.dtype or value.device != p.device
+        ):
             raise ValueError(
                 f"state[{key!r}] of {label} has shape {tuple(value.shape)} and dtype "
                 f"{value.dtype}; it must match the parameter ({tuple(p.shape)}, {p.dtype}): "
-                "was a checkpoint of another model loaded?")
+                "was a checkpoint of another model loaded?"
+            )
 
 
 def _all_finite(g: torch.Tensor) -> bool:

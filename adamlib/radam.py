@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import AdamConfigError
 from . import tree
+from .config import AdamConfigError
 from .tree import Params
 
 TORCH_RHO_THRESHOLD = 5.0
@@ -67,28 +67,34 @@ class RAdamConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2:
             raise AdamConfigError(f"betas={self.betas!r} is not allowed: give two numbers (β₁, β₂)")
-        object.__setattr__(self, "betas", tuple(_number(f"betas[{i}]", b)
-                                                for i, b in enumerate(self.betas)))
+        object.__setattr__(
+            self, "betas", tuple(_number(f"betas[{i}]", b) for i, b in enumerate(self.betas))
+        )
         for i, beta in enumerate(self.betas):
             if not 0 <= beta < 1:
-                raise AdamConfigError(f"betas[{i}]={beta!r} is not allowed: β{i + 1} must be a "
-                                      "number in [0, 1)")
+                raise AdamConfigError(
+                    f"betas[{i}]={beta!r} is not allowed: β{i + 1} must be a number in [0, 1)"
+                )
         for name in ("lr", "eps", "weight_decay"):
             value = _number(name, getattr(self, name))
             if not (math.isfinite(value) and value >= 0):
-                raise AdamConfigError(f"{name}={value!r} is not allowed: {name} must be a finite "
-                                      "number >= 0")
+                raise AdamConfigError(
+                    f"{name}={value!r} is not allowed: {name} must be a finite number >= 0"
+                )
             object.__setattr__(self, name, value)
         threshold = _number("rho_threshold", self.rho_threshold)
         if not (math.isfinite(threshold) and threshold >= PAPER_RHO_THRESHOLD):
-            raise AdamConfigError(f"rho_threshold={threshold!r} is not allowed: rho_threshold must "
-                                  "be a finite number >= 4 (the variance that defines r_t is not positive below "
-                                  "ρ_t = 4)")
+            raise AdamConfigError(
+                f"rho_threshold={threshold!r} is not allowed: rho_threshold must "
+                "be a finite number >= 4 (the variance that defines r_t is not positive below "
+                "ρ_t = 4)"
+            )
         object.__setattr__(self, "rho_threshold", threshold)
         for name in ("decoupled_weight_decay", "maximize"):
             if not isinstance(getattr(self, name), bool):
-                raise AdamConfigError(f"{name}={getattr(self, name)!r} is not allowed: give True "
-                                      "or False")
+                raise AdamConfigError(
+                    f"{name}={getattr(self, name)!r} is not allowed: give True or False"
+                )
 
 
 def rho_inf(beta2: float) -> float:
@@ -111,8 +117,11 @@ def rectification(t: int, beta2: float) -> float:
 
 def init(params: Params) -> dict:
     """Zero moments (m₀ = v₀ = 0) and step count t = 0 for ``params``."""
-    return {"step": 0, "m": tree.map_leaves(params, np.zeros_like),
-            "v": tree.map_leaves(params, np.zeros_like)}
+    return {
+        "step": 0,
+        "m": tree.map_leaves(params, np.zeros_like),
+        "v": tree.map_leaves(params, np.zeros_like),
+    }
 
 
 def step(params: Params, grads: Params, state: dict, config: RAdamConfig) -> tuple[Params, dict]:
@@ -131,22 +140,31 @@ def step(params: Params, grads: Params, state: dict, config: RAdamConfig) -> tup
     m_leaves = tree.leaves("state['m']", state["m"])
     v_leaves = tree.leaves("state['v']", state["v"])
     if not len(m_leaves) == len(v_leaves) == len(p_leaves):
-        raise ValueError(f"state holds moments for {len(m_leaves)} and {len(v_leaves)} arrays, "
-                         f"params has {len(p_leaves)}")
+        raise ValueError(
+            f"state holds moments for {len(m_leaves)} and {len(v_leaves)} arrays, "
+            f"params has {len(p_leaves)}"
+        )
     for p, m, v in zip(p_leaves, m_leaves, v_leaves):
         if not p.shape == m.shape == v.shape:
-            raise ValueError(f"a parameter of shape {p.shape} has moments of shapes {m.shape}, "
-                             f"{v.shape}: was the state made for other parameters?")
+            raise ValueError(
+                f"a parameter of shape {p.shape} has moments of shapes {m.shape}, "
+                f"{v.shape}: was the state made for other parameters?"
+            )
     t = state["step"] + 1
-    updated = [update_array(p, g, m, v, t, config)
-               for p, g, m, v in zip(p_leaves, g_leaves, m_leaves, v_leaves)]
+    updated = [
+        update_array(p, g, m, v, t, config)
+        for p, g, m, v in zip(p_leaves, g_leaves, m_leaves, v_leaves)
+    ]
     new_p, new_m, new_v = (list(column) for column in zip(*updated))
-    return (tree.rebuild(params, new_p),
-            {"step": t, "m": tree.rebuild(params, new_m), "v": tree.rebuild(params, new_v)})
+    return (
+        tree.rebuild(params, new_p),
+        {"step": t, "m": tree.rebuild(params, new_m), "v": tree.rebuild(params, new_v)},
+    )
 
 
-def update_array(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int,
-                 config: RAdamConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def update_array(
+    p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, config: RAdamConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One RAdam step of one array: θ_{t-1}, g_t, m_{t-1}, v_{t-1} -> θ_t, m_t, v_t.
 
     Implements alg-fail-radam; the rectified branch is eq-fail-radam-update. Inputs are trusted:

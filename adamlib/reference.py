@@ -13,7 +13,7 @@ dict ``{"step": t, "m": ..., "v": ...[, "v_max": ...]}`` whose moments have the 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -28,14 +28,18 @@ class NonFiniteGradientError(FloatingPointError):
     def __init__(self, labels: list[str]):
         super().__init__(
             f"gradient of {', '.join(labels)} holds NaN or Inf; parameters and state are "
-            "unchanged (set nonfinite_grad='skip' to skip such steps instead)")
+            "unchanged (set nonfinite_grad='skip' to skip such steps instead)"
+        )
 
 
 def init(params: Params, config: AdamConfig) -> dict:
     """Zero moments (m₀ = v₀ = 0) and step count t = 0 for ``params`` (eq-adam-init)."""
     _check_grid(tree.leaves("params", params), config)
-    state = {"step": 0, "m": tree.map_leaves(params, np.zeros_like),
-             "v": tree.map_leaves(params, np.zeros_like)}
+    state = {
+        "step": 0,
+        "m": tree.map_leaves(params, np.zeros_like),
+        "v": tree.map_leaves(params, np.zeros_like),
+    }
     if config.amsgrad != "off":
         state["v_max"] = tree.map_leaves(params, np.zeros_like)
     return state
@@ -56,9 +60,11 @@ def step(params: Params, grads: Params, state: dict, config: AdamConfig) -> tupl
     """
     names, p_leaves, g_leaves = tree.matching_grads(params, grads)
     _check_state(p_leaves, state, config)
-    bad = [tree.label("params", params, name, position)
-           for position, (name, g) in enumerate(zip(names, g_leaves))
-           if config.nonfinite_grad != "unchecked" and not np.all(np.isfinite(g))]
+    bad = [
+        tree.label("params", params, name, position)
+        for position, (name, g) in enumerate(zip(names, g_leaves))
+        if config.nonfinite_grad != "unchecked" and not np.all(np.isfinite(g))
+    ]
     if bad:
         if config.nonfinite_grad == "skip":
             return params, state
@@ -68,12 +74,16 @@ def step(params: Params, grads: Params, state: dict, config: AdamConfig) -> tupl
     eta = config.schedule_at(t)
     m_leaves = tree.leaves("state['m']", state["m"])
     v_leaves = tree.leaves("state['v']", state["v"])
-    v_max_leaves = (tree.leaves("state['v_max']", state["v_max"]) if "v_max" in state
-                    else [None] * len(p_leaves))
+    v_max_leaves = (
+        tree.leaves("state['v_max']", state["v_max"])
+        if "v_max" in state
+        else [None] * len(p_leaves)
+    )
     updated = [
         update_array(p, g, m, v, v_max, t, eta, config, decays=config.decays(name))
-        for name, p, g, m, v, v_max in zip(names, p_leaves, g_leaves, m_leaves, v_leaves,
-                                           v_max_leaves)
+        for name, p, g, m, v, v_max in zip(
+            names, p_leaves, g_leaves, m_leaves, v_leaves, v_max_leaves
+        )
     ]
     new_p, new_m, new_v, new_v_max = (list(column) for column in zip(*updated))
     new_state = {"step": t, "m": tree.rebuild(params, new_m), "v": tree.rebuild(params, new_v)}
@@ -133,11 +143,14 @@ def update_array(p, g, m, v, v_max, t, eta, config, decays):
 
     # Decoupled weight decay (eq-adamw-update).
     if not l2 and np.any(wd != 0):
-        decay_rate = wd * {
-            "lr": lr,
-            "bias_corrected_lr": lr * np.sqrt(bc2) / bc1,
-            "schedule": eta,
-        }[config.decay_multiplier]
+        decay_rate = (
+            wd
+            * {
+                "lr": lr,
+                "bias_corrected_lr": lr * np.sqrt(bc2) / bc1,
+                "schedule": eta,
+            }[config.decay_multiplier]
+        )
         if config.decay_applies_to == "old_param":
             p_new = p - decay_rate * p - adam_step
         else:
@@ -146,9 +159,12 @@ def update_array(p, g, m, v, v_max, t, eta, config, decays):
     else:
         p_new = p - adam_step
     dtype = p.dtype
-    return (p_new.astype(dtype, copy=False), m.astype(dtype, copy=False),
-            v.astype(dtype, copy=False),
-            None if v_max is None else v_max.astype(dtype, copy=False))
+    return (
+        p_new.astype(dtype, copy=False),
+        m.astype(dtype, copy=False),
+        v.astype(dtype, copy=False),
+        None if v_max is None else v_max.astype(dtype, copy=False),
+    )
 
 
 def trajectory(
@@ -199,11 +215,15 @@ def _check_state(p_leaves, state, config) -> None:
     keys = {"step", "m", "v"} | ({"v_max"} if config.amsgrad != "off" else set())
     if not isinstance(state, dict) or set(state) != keys:
         found = sorted(state) if isinstance(state, dict) else type(state).__name__
-        raise ValueError(f"state has keys {found}, expected {sorted(keys)} for this config "
-                         "(make it with adamlib.reference.init(params, config))")
+        raise ValueError(
+            f"state has keys {found}, expected {sorted(keys)} for this config "
+            "(make it with adamlib.reference.init(params, config))"
+        )
     for key in keys - {"step"}:
         for p, s in zip(p_leaves, tree.leaves(f"state[{key!r}]", state[key])):
             if s.shape != p.shape:
-                raise ValueError(f"state[{key!r}] has an array of shape {s.shape} for a "
-                                 f"parameter of shape {p.shape}")
+                raise ValueError(
+                    f"state[{key!r}] has an array of shape {s.shape} for a "
+                    f"parameter of shape {p.shape}"
+                )
     _check_grid(p_leaves, config)

@@ -16,8 +16,8 @@ k the index it uses for the first update (``FIRST_INDEX``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
-from typing import Callable
 
 from .config import AdamConfigError
 
@@ -71,8 +71,9 @@ def hf_linear_warmup_decay(current_step: int, warmup_steps: int, total_steps: in
     return max(0.0, (total_steps - current_step) / max(1, total_steps - warmup_steps))
 
 
-def as_schedule_multiplier(schedule: Callable[[int], float],
-                           first_index: int | str) -> Callable[[int], float]:
+def as_schedule_multiplier(
+    schedule: Callable[[int], float], first_index: int | str
+) -> Callable[[int], float]:
     """η_t for :class:`~adamlib.config.AdamConfig`: ``schedule`` read at the framework's index.
 
     Parameters
@@ -92,17 +93,21 @@ def as_schedule_multiplier(schedule: Callable[[int], float],
     """
     if isinstance(first_index, str):
         if first_index not in FIRST_INDEX:
-            raise AdamConfigError(f"first_index={first_index!r} is not allowed: give 0, 1 or one "
-                                  f"of {sorted(FIRST_INDEX)}")
+            raise AdamConfigError(
+                f"first_index={first_index!r} is not allowed: give 0, 1 or one "
+                f"of {sorted(FIRST_INDEX)}"
+            )
         offset = FIRST_INDEX[first_index]
     elif first_index in (0, 1) and not isinstance(first_index, bool):
         offset = int(first_index)
     else:
-        raise AdamConfigError(f"first_index={first_index!r} is not allowed: give 0, 1 or one of "
-                              f"{sorted(FIRST_INDEX)}")
+        raise AdamConfigError(
+            f"first_index={first_index!r} is not allowed: give 0, 1 or one of {sorted(FIRST_INDEX)}"
+        )
     if not callable(schedule):
-        raise AdamConfigError(f"schedule={schedule!r} is not allowed: give a function of the "
-                              "framework's step index")
+        raise AdamConfigError(
+            f"schedule={schedule!r} is not allowed: give a function of the framework's step index"
+        )
 
     def eta(t: int) -> float:
         return float(schedule(t - 1 + offset))
@@ -117,7 +122,7 @@ def _check_index(name: str, value) -> None:
 
 def _check_lengths(warmup_steps, total_steps) -> None:
     _check_index("warmup_steps", warmup_steps)
-    if (isinstance(total_steps, bool) or not isinstance(total_steps, Integral)
-            or total_steps < 1):
-        raise AdamConfigError(f"total_steps={total_steps!r} is not allowed: total_steps must be "
-                              "an integer >= 1")
+    if isinstance(total_steps, bool) or not isinstance(total_steps, Integral) or total_steps < 1:
+        raise AdamConfigError(
+            f"total_steps={total_steps!r} is not allowed: total_steps must be an integer >= 1"
+        )

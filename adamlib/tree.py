@@ -8,17 +8,18 @@ Must not: know anything about an optimizer's update rule or its state.
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from collections.abc import Callable
 
 import numpy as np
 
-Params = Union[np.ndarray, dict, list]
+Params = np.ndarray | dict | list | tuple
 
 
 def named_leaves(what: str, tree: Params) -> list[tuple[str | None, np.ndarray]]:
     """``(name, array)`` pairs of ``tree`` (name None for arrays of a list or a lone array),
     after checking that every array is a dense floating numpy array; ``what`` names the tree
     in errors."""
+    items: list[tuple[str | None, np.ndarray]]
     if isinstance(tree, dict):
         items = [(str(k), v) for k, v in tree.items()]
     elif isinstance(tree, (list, tuple)):
@@ -30,8 +31,10 @@ def named_leaves(what: str, tree: Params) -> list[tuple[str | None, np.ndarray]]
     for position, (key, leaf) in enumerate(items):
         where = label(what, tree, key, position)
         if hasattr(leaf, "tocsr") or hasattr(leaf, "todense"):
-            raise ValueError(f"{where} is a sparse matrix: sparse gradients are not supported; "
-                             "pass a dense numpy array")
+            raise ValueError(
+                f"{where} is a sparse matrix: sparse gradients are not supported; "
+                "pass a dense numpy array"
+            )
         if not isinstance(leaf, np.ndarray):
             raise ValueError(f"{where} is a {type(leaf).__name__}: a numpy array is required")
         if not np.issubdtype(leaf.dtype, np.floating):
@@ -78,7 +81,9 @@ def matching_grads(params: Params, grads: Params):
         raise ValueError(f"grads are named {list(g_names)} but params are named {list(names)}")
     for position, (name, p, g) in enumerate(zip(names, p_leaves, g_leaves)):
         if g.shape != p.shape or g.dtype != p.dtype:
-            raise ValueError(f"gradient for {label('params', params, name, position)} has shape "
-                             f"{g.shape} and dtype {g.dtype}; the parameter has shape {p.shape} "
-                             f"and dtype {p.dtype}")
+            raise ValueError(
+                f"gradient for {label('params', params, name, position)} has shape "
+                f"{g.shape} and dtype {g.dtype}; the parameter has shape {p.shape} "
+                f"and dtype {p.dtype}"
+            )
     return names, p_leaves, g_leaves

@@ -61,8 +61,13 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "paper-adamw",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay_kind="decoupled",
-                       decay_multiplier="schedule"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                weight_decay_kind="decoupled",
+                decay_multiplier="schedule",
+            ),
             "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019 "
             "(arXiv:1711.05101), Algorithm 2, line 12",
             "AdamW as printed: θ_t = θ_{t-1} - η_t(α m̂/(√v̂ + ε) + λ θ_{t-1}). The decay is "
@@ -81,8 +86,9 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "pytorch-adam",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                       weight_decay_kind="l2"),
+            AdamConfig(
+                lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, weight_decay_kind="l2"
+            ),
             f"{_PYTORCH}, torch/optim/adam.py, _single_tensor_adam",
             "torch.optim.Adam: form A; weight_decay is an L2 term added to the gradient after "
             "the maximize negation; amsgrad takes the maximum of the raw v.",
@@ -90,9 +96,15 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "pytorch-adamw",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                       weight_decay_kind="decoupled", decay_multiplier="lr",
-                       decay_applies_to="old_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                weight_decay=1e-2,
+                weight_decay_kind="decoupled",
+                decay_multiplier="lr",
+                decay_applies_to="old_param",
+            ),
             f"{_PYTORCH}, torch/optim/adam.py (_single_tensor_adam, decoupled_weight_decay=True); "
             "torch/optim/adamw.py (class AdamW(Adam))",
             "torch.optim.AdamW: θ ← θ(1 - lr·λ) before the Adam step, with the group's current "
@@ -101,9 +113,16 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "keras-adam",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-7, weight_decay=0.0,
-                       bias_correction="folded", weight_decay_kind="decoupled",
-                       decay_multiplier="lr", decay_applies_to="old_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-7,
+                weight_decay=0.0,
+                bias_correction="folded",
+                weight_decay_kind="decoupled",
+                decay_multiplier="lr",
+                decay_applies_to="old_param",
+            ),
             f"{_KERAS}, keras/src/optimizers/adam.py (Adam.update_step); "
             "keras/src/optimizers/base_optimizer.py (_apply_weight_decay)",
             "keras.optimizers.Adam: the folded (ε̂) form with eps=1e-7; a weight_decay, when set, "
@@ -112,9 +131,16 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "keras-adamw",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-7, weight_decay=0.004,
-                       bias_correction="folded", weight_decay_kind="decoupled",
-                       decay_multiplier="lr", decay_applies_to="old_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-7,
+                weight_decay=0.004,
+                bias_correction="folded",
+                weight_decay_kind="decoupled",
+                decay_multiplier="lr",
+                decay_applies_to="old_param",
+            ),
             f"{_KERAS}, keras/src/optimizers/adamw.py (class AdamW(adam.Adam)); "
             "keras/src/optimizers/base_optimizer.py (_apply_weight_decay)",
             "keras.optimizers.AdamW: keras-adam with weight_decay=0.004 by default.",
@@ -130,9 +156,16 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "optax-adamw",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, eps_root=0.0, weight_decay=1e-4,
-                       weight_decay_kind="decoupled", decay_multiplier="lr",
-                       decay_applies_to="old_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                eps_root=0.0,
+                weight_decay=1e-4,
+                weight_decay_kind="decoupled",
+                decay_multiplier="lr",
+                decay_applies_to="old_param",
+            ),
             f"{_OPTAX}, optax/_src/alias.py (adamw); optax/transforms/_adding.py "
             "(add_decayed_weights)",
             "optax.adamw: u = m̂/(√v̂ + ε) + λθ, then scaled by -lr: decay multiplied by lr, "
@@ -148,9 +181,15 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "mxnet1-adam",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                       bias_correction="folded", weight_decay_kind="l2",
-                       l2_clip_order="l2_then_clip"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                weight_decay=0.0,
+                bias_correction="folded",
+                weight_decay_kind="l2",
+                l2_clip_order="l2_then_clip",
+            ),
             f"{_MXNET1}, python/mxnet/optimizer/optimizer.py (Adam.update); "
             "src/operator/optimizer_op-inl.h (AdamUpdateKernel)",
             "MXNet 1.x Adam: lr folded in Python, g' = clip(g·rescale_grad + wd·w); the L2 term "
@@ -161,30 +200,51 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "mxnet2-adam",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                       bias_correction="folded", weight_decay_kind="l2",
-                       l2_clip_order="clip_then_l2"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                weight_decay=0.0,
+                bias_correction="folded",
+                weight_decay_kind="l2",
+                l2_clip_order="clip_then_l2",
+            ),
             f"{_MXNET2}, python/mxnet/optimizer/adam.py (Adam.step); "
             "src/operator/optimizer_op-inl.h (AdamUpdateKernel)",
             "MXNet 2.0 Adam: as 1.x but the L2 term is added after clipping.",
         ),
         Preset(
             "mxnet2-adamw",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0,
-                       bias_correction="folded", weight_decay_kind="decoupled",
-                       decay_multiplier="bias_corrected_lr", decay_applies_to="old_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-6,
+                weight_decay=0.0,
+                bias_correction="folded",
+                weight_decay_kind="decoupled",
+                decay_multiplier="bias_corrected_lr",
+                decay_applies_to="old_param",
+            ),
             f"{_MXNET2}, python/mxnet/optimizer/adamW.py (AdamW.fused_step); "
             "src/operator/contrib/adamw-inl.h (adamw_update kernel)",
             "MXNet 2.0 AdamW (fused step, the default): w ← w - lr_t(m/(√v + ε) + λw) with "
             "lr_t = lr√(1-β₂ᵗ)/(1-β₁ᵗ): the decay is multiplied by the bias-corrected lr. "
-            "(use_fused_step=False decays the updated w instead: decay_applies_to='updated_param'.)",
+            "(use_fused_step=False decays the updated w instead: "
+            "decay_applies_to='updated_param'.)",
         ),
         Preset(
             "bert-adamweightdecay",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.01,
-                       bias_correction="none", weight_decay_kind="decoupled",
-                       decay_multiplier="lr", decay_applies_to="old_param",
-                       exclude_from_weight_decay=("LayerNorm", "layer_norm", "bias")),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-6,
+                weight_decay=0.01,
+                bias_correction="none",
+                weight_decay_kind="decoupled",
+                decay_multiplier="lr",
+                decay_applies_to="old_param",
+                exclude_from_weight_decay=("LayerNorm", "layer_norm", "bias"),
+            ),
             "google-research/bert @ eedf5716ce1268e56f0a50264a88cafad334ac61, optimization.py "
             "(AdamWeightDecayOptimizer, create_optimizer)",
             "BERT's AdamWeightDecayOptimizer with create_optimizer's settings: no bias "
@@ -193,9 +253,16 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "hf-adamw",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0,
-                       bias_correction="folded", weight_decay_kind="decoupled",
-                       decay_multiplier="lr", decay_applies_to="updated_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-6,
+                weight_decay=0.0,
+                bias_correction="folded",
+                weight_decay_kind="decoupled",
+                decay_multiplier="lr",
+                decay_applies_to="updated_param",
+            ),
             "huggingface/transformers @ ad1fc9639f2e7b6808a2ca982c0a9b3134d76ee8, "
             "src/transformers/optimization.py (AdamW.step)",
             "transformers.AdamW (deprecated, later removed): the folded form with eps=1e-6; "
@@ -204,9 +271,16 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "fairseq-adam",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                       bias_correction="folded", weight_decay_kind="decoupled",
-                       decay_multiplier="lr", decay_applies_to="old_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                weight_decay=0.0,
+                bias_correction="folded",
+                weight_decay_kind="decoupled",
+                decay_multiplier="lr",
+                decay_applies_to="old_param",
+            ),
             f"{_FAIRSEQ}, fairseq/optim/adam.py (class Adam, the Python path)",
             "fairseq --optimizer adam on its Python path (no CUDA, no apex, --use-old-adam, or "
             "TPU): folded form, decoupled decay lr·λ on the old θ; amsgrad over the raw v. "
@@ -217,9 +291,16 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "fairseq-fusedv1",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                       bias_correction="folded", weight_decay_kind="decoupled",
-                       decay_multiplier="bias_corrected_lr", decay_applies_to="old_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                weight_decay=0.0,
+                bias_correction="folded",
+                weight_decay_kind="decoupled",
+                decay_multiplier="bias_corrected_lr",
+                decay_applies_to="old_param",
+            ),
             f"{_FAIRSEQ}, fairseq/optim/fused_adam.py (FusedAdamV1, chosen when the module "
             f"fused_adam_cuda imports); {_APEX}, "
             "apex/contrib/csrc/optimizers/fused_adam_cuda_kernel.cu (fused_adam_cuda, "
@@ -230,9 +311,16 @@ _PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "fairseq-fusedv2",
-            AdamConfig(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                       bias_correction="explicit", weight_decay_kind="decoupled",
-                       decay_multiplier="lr", decay_applies_to="old_param"),
+            AdamConfig(
+                lr=1e-3,
+                betas=(0.9, 0.999),
+                eps=1e-8,
+                weight_decay=0.0,
+                bias_correction="explicit",
+                weight_decay_kind="decoupled",
+                decay_multiplier="lr",
+                decay_applies_to="old_param",
+            ),
             f"{_FAIRSEQ}, fairseq/optim/fused_adam.py (FusedAdamV2(apex.optimizers.FusedAdam), "
             f"chosen when only apex.optimizers imports); {_APEX}, "
             "apex/optimizers/fused_adam.py (adam_w_mode=True), csrc/multi_tensor_adam.cu "
@@ -271,12 +359,15 @@ def get(name: str, **overrides) -> AdamConfig:
     preset = info(name)
     unknown = [key for key in overrides if key not in _CONFIG_FIELDS]
     if unknown:
-        raise AdamConfigError("; ".join(_unknown("override", key, _CONFIG_FIELDS) for key in unknown))
+        raise AdamConfigError(
+            "; ".join(_unknown("override", key, _CONFIG_FIELDS) for key in unknown)
+        )
     amsgrad = overrides.get("amsgrad")
     if amsgrad is True:
         if preset.amsgrad_form is None:
-            raise AdamConfigError(f"amsgrad=True is not allowed for {name!r}: that implementation "
-                                  "has no AMSGrad")
+            raise AdamConfigError(
+                f"amsgrad=True is not allowed for {name!r}: that implementation has no AMSGrad"
+            )
         overrides["amsgrad"] = preset.amsgrad_form
     elif amsgrad is False:
         overrides["amsgrad"] = "off"

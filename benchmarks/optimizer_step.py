@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from adamlib import optim, variants  # noqa: E402
+from adamlib import optim, variants
 
 BYTES_PER_PARAMETER = 28
 
@@ -62,10 +62,12 @@ def bench_preset(name: str, sizes: list[int], repeats: int, copy_step, fresh_gra
     contenders = {
         "adamlib": optim.Adam(make_params(sizes, 0), variant=name),
         "unchecked": optim.Adam(make_params(sizes, 0), variant=name, nonfinite_grad="unchecked"),
-        "foreach": torch.optim.AdamW([p for _, p in make_params(sizes, 0)], foreach=True,
-                                     amsgrad=amsgrad),
-        "fused": torch.optim.AdamW([p for _, p in make_params(sizes, 0)], fused=True,
-                                   amsgrad=amsgrad),
+        "foreach": torch.optim.AdamW(
+            [p for _, p in make_params(sizes, 0)], foreach=True, amsgrad=amsgrad
+        ),
+        "fused": torch.optim.AdamW(
+            [p for _, p in make_params(sizes, 0)], fused=True, amsgrad=amsgrad
+        ),
     }
     for optimizer in contenders.values():  # state allocation and first-touch outside the timing
         optimizer.step()
@@ -87,8 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", type=int, default=11_000_000, help="parameters in all")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--presets", nargs="*", default=variants.names())
-    parser.add_argument("--stale-grads", action="store_true",
-                        help="do not rewrite the gradients before each step")
+    parser.add_argument(
+        "--stale-grads", action="store_true", help="do not rewrite the gradients before each step"
+    )
     args = parser.parse_args(argv)
 
     sizes = tensor_sizes(args.params)
@@ -100,11 +103,15 @@ def main(argv: list[str] | None = None) -> None:
     def copy_step():
         copy_target.copy_(copy_source)
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {n:,} float32 "
-          f"parameters in {len(sizes)} tensors, {args.repeats} interleaved repeats, "
-          f"{'stale' if args.stale_grads else 'fresh'} gradients")
-    print(f"{'preset':22} {'adamlib ms':>10} {'vs foreach':>10} {'vs fused':>9} "
-          f"{'% of bound':>10} {'unchecked vs fused':>18} {'copy GB/s':>9}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {n:,} float32 "
+        f"parameters in {len(sizes)} tensors, {args.repeats} interleaved repeats, "
+        f"{'stale' if args.stale_grads else 'fresh'} gradients"
+    )
+    print(
+        f"{'preset':22} {'adamlib ms':>10} {'vs foreach':>10} {'vs fused':>9} "
+        f"{'% of bound':>10} {'unchecked vs fused':>18} {'copy GB/s':>9}"
+    )
     for name in args.presets:
         times = bench_preset(name, sizes, args.repeats, copy_step, not args.stale_grads)
         ours = times["adamlib"]
@@ -114,15 +121,22 @@ def main(argv: list[str] | None = None) -> None:
         vs_fused = statistics.median(a / b for a, b in zip(ours, times["fused"]))
         of_bound = statistics.median(b / a for a, b in zip(ours, bound))
         unchecked_vs_fused = statistics.median(
-            a / b for a, b in zip(times["unchecked"], times["fused"]))
+            a / b for a, b in zip(times["unchecked"], times["fused"])
+        )
         label = name + (" *" if variants.get(name).amsgrad != "off" else "")
-        print(f"{label:22} {1e3 * statistics.median(ours):10.2f} {vs_foreach:9.2f}x "
-              f"{vs_fused:8.2f}x {100 * of_bound:9.0f}% {unchecked_vs_fused:17.2f}x "
-              f"{statistics.median(bandwidths) / 1e9:9.1f}")
-    print("unchecked: the same preset with nonfinite_grad='unchecked' (no NaN/Inf read of the "
-          "gradients, as torch.optim)")
-    print("* AMSGrad on by default: compared with torch's AdamW(amsgrad=True), and its bound "
-          "counts 28 bytes although the maximum buffer adds 8")
+        print(
+            f"{label:22} {1e3 * statistics.median(ours):10.2f} {vs_foreach:9.2f}x "
+            f"{vs_fused:8.2f}x {100 * of_bound:9.0f}% {unchecked_vs_fused:17.2f}x "
+            f"{statistics.median(bandwidths) / 1e9:9.1f}"
+        )
+    print(
+        "unchecked: the same preset with nonfinite_grad='unchecked' (no NaN/Inf read of the "
+        "gradients, as torch.optim)"
+    )
+    print(
+        "* AMSGrad on by default: compared with torch's AdamW(amsgrad=True), and its bound "
+        "counts 28 bytes although the maximum buffer adds 8"
+    )
 
 
 if __name__ == "__main__":

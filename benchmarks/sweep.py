@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from adamlib import reference, variants  # noqa: E402
+from adamlib import reference, variants
 
 LRS = np.geomspace(1e-4, 1e-1, 8)
 WEIGHT_DECAYS = np.array([0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1])
@@ -44,8 +44,9 @@ def run(config, start: np.ndarray, curvature, optimum, noise) -> np.ndarray:
     params = start
     state = reference.init(params, config)
     for noise_t in noise:
-        params, state = reference.step(params, curvature * (params - optimum) + noise_t,
-                                       state, config)
+        params, state = reference.step(
+            params, curvature * (params - optimum) + noise_t, state, config
+        )
     return params
 
 
@@ -58,11 +59,18 @@ def compare(preset: str, steps: int, dim: int, repeats: int) -> tuple[float, flo
     grid = variants.get(preset, lr=lrs, weight_decay=weight_decays)
     runs = {
         "vectorised": lambda: run(grid, np.tile(start, (n, 1)), curvature, optimum, noise),
-        "sequential": lambda: np.stack([
-            run(variants.get(preset, lr=float(lrs[i]), weight_decay=float(weight_decays[i])),
-                start.copy(), curvature, optimum, noise[:, i])
-            for i in range(n)
-        ]),
+        "sequential": lambda: np.stack(
+            [
+                run(
+                    variants.get(preset, lr=float(lrs[i]), weight_decay=float(weight_decays[i])),
+                    start.copy(),
+                    curvature,
+                    optimum,
+                    noise[:, i],
+                )
+                for i in range(n)
+            ]
+        ),
     }
     results, times = {}, {key: [] for key in runs}
     for _ in range(repeats):  # interleaved, so that load from elsewhere hits both alike
@@ -72,26 +80,37 @@ def compare(preset: str, steps: int, dim: int, repeats: int) -> tuple[float, flo
             times[key].append(time.perf_counter() - began)
     vectorised, sequential = results["vectorised"], results["sequential"]
     difference = np.max(np.abs(vectorised - sequential) / np.maximum(np.abs(sequential), 1e-2))
-    return statistics.median(times["vectorised"]), statistics.median(times["sequential"]), difference
+    return (
+        statistics.median(times["vectorised"]),
+        statistics.median(times["sequential"]),
+        difference,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="pytorch-adamw", choices=variants.names())
     parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--dims", type=int, nargs="+", default=[16, 256, 4096],
-                        help="parameters per configuration")
+    parser.add_argument(
+        "--dims", type=int, nargs="+", default=[16, 256, 4096], help="parameters per configuration"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
-    print(f"{args.preset}: {LRS.size * WEIGHT_DECAYS.size} configurations (8 lr x 8 "
-          f"weight_decay), {args.steps} steps; medians of {args.repeats} interleaved repeats")
-    print(f"{'params/config':>13} {'vectorised s':>12} {'sequential s':>12} {'speed-up':>9} "
-          f"{'max rel. diff':>13}")
+    print(
+        f"{args.preset}: {LRS.size * WEIGHT_DECAYS.size} configurations (8 lr x 8 "
+        f"weight_decay), {args.steps} steps; medians of {args.repeats} interleaved repeats"
+    )
+    print(
+        f"{'params/config':>13} {'vectorised s':>12} {'sequential s':>12} {'speed-up':>9} "
+        f"{'max rel. diff':>13}"
+    )
     for dim in args.dims:
         vectorised, sequential, difference = compare(args.preset, args.steps, dim, args.repeats)
-        print(f"{dim:13d} {vectorised:12.3f} {sequential:12.3f} {sequential / vectorised:8.1f}x "
-              f"{difference:13.1e}")
+        print(
+            f"{dim:13d} {vectorised:12.3f} {sequential:12.3f} {sequential / vectorised:8.1f}x "
+            f"{difference:13.1e}"
+        )
     print("target: >= 10x; max rel. diff compares each grid row with its own sequential run")
 
 

@@ -1,14 +1,24 @@
-"""Session-wide test settings: deterministic hypothesis runs, and a report of chapter executions."""
+"""Session-wide test settings: deterministic hypothesis runs, and a report of chapter executions.
+
+Two hypothesis profiles: ``book`` (the default: derandomised, so that ``make test`` is
+reproducible and fast) and ``deep``, random examples, 10 000 of each cross-checking property
+(tests/helpers.py):
+
+    HYPOTHESIS_PROFILE=deep .venv/bin/python -m pytest tests/test_adamlib_switch_space.py
+"""
 
 from __future__ import annotations
+
+import os
 
 from hypothesis import settings
 
 from tests.notebooks import EXECUTIONS
 
-# Derandomized so that a run is reproducible; no deadline, because the 2-core machine is shared.
+# No deadline, because the 2-core machine is shared.
 settings.register_profile("book", derandomize=True, deadline=None, print_blob=True)
-settings.load_profile("book")
+settings.register_profile("deep", derandomize=False, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "book"))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -16,5 +26,7 @@ def pytest_terminal_summary(terminalreporter):
         return
     terminalreporter.section("chapter executions")
     for execution in EXECUTIONS.values():
-        source = "book's execution cache" if execution.from_book_cache else "executed in this session"
+        source = (
+            "book's execution cache" if execution.from_book_cache else "executed in this session"
+        )
         terminalreporter.write_line(f"{execution.chapter}: {execution.seconds:.1f} s ({source})")

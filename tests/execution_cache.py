@@ -63,4 +63,3 @@ def invalidate_if_stale(root: Path = ROOT) -> bool:
     cache.mkdir(parents=True)
     (cache / FINGERPRINT_NAME).write_text(fingerprint(root) + "\n")
     return True
-

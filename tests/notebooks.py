@@ -146,7 +146,9 @@ def _execute_chapter(chapter: str) -> tuple[nbformat.NotebookNode, float | Excep
     notebook = read_chapter(chapter)
     try:
         return notebook, _execute(notebook)
-    except Exception as error:  # reported by the caller; the build re-runs it and shows the traceback
+    except (
+        Exception
+    ) as error:  # reported by the caller; the build re-runs it and shows the traceback
         return notebook, error
 
 
@@ -175,7 +177,8 @@ def fill_book_cache(jobs: int) -> None:
 
 
 def literal_or_text(text: str | None) -> object:
-    """A Python literal parsed from `text` when it is one (numbers, strings, containers), else `text`."""
+    """A Python literal parsed from `text` when it is one (numbers, strings, containers), else
+    `text`."""
     if text is None:
         return None
     try:
@@ -200,7 +203,8 @@ def glued_outputs(notebook: nbformat.NotebookNode) -> dict[str, dict]:
 
 
 def glued(chapter: str) -> dict[str, object]:
-    """Every value the chapter glued: name -> Python literal parsed from its text/plain, else the text.
+    """Every value the chapter glued: name -> Python literal parsed from its text/plain, else the
+    text.
 
     Plain Python numbers, strings, tuples, lists and dicts come back as such; anything else
     (a SymPy expression, a figure) as its `text/plain` string, or None if it has none.

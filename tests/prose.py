@@ -44,7 +44,9 @@ NON_PROSE_DIRECTIVES = {
 GLUE_ROLES = {"glue", "glue:", "glue:any", "glue:text", "glue:md"}
 GLUE_DIRECTIVES = {"glue", "glue:", "glue:any", "glue:figure", "glue:math", "glue:md"}
 
-FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\s*(?:\{(?P<directive>[^}\s]+)\})?\s*(?P<argument>.*)$")
+FENCE = re.compile(
+    r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\s*(?:\{(?P<directive>[^}\s]+)\})?\s*(?P<argument>.*)$"
+)
 OPTION_LINE = re.compile(r"^\s*:[\w-]+:")
 ROLE = re.compile(r"\{(?P<role>[\w:.+-]+)\}(?P<ticks>`+)(?P<content>.*?)(?P=ticks)", re.S)
 INLINE_CODE = re.compile(r"(?P<ticks>`+).*?(?P=ticks)", re.S)
@@ -90,7 +92,9 @@ def glue_references(markdown: str) -> list[GlueReference]:
             references.append(_reference(match["argument"], with_format=False))
     for match in ROLE.finditer(markdown):
         if match["role"] in GLUE_ROLES:
-            references.append(_reference(match["content"], with_format=match["role"] == "glue:text"))
+            references.append(
+                _reference(match["content"], with_format=match["role"] == "glue:text")
+            )
     return references
 
 

@@ -55,23 +55,37 @@ def started(params, config, steps=2):
     """``(params, state)`` after a few ordinary steps, so that the state is not all zeros."""
     state = reference.init(params, config)
     for _ in range(steps):
-        grads = (np.ones_like(params) if isinstance(params, np.ndarray)
-                 else {k: np.ones_like(v) for k, v in params.items()} if isinstance(params, dict)
-                 else [np.ones_like(v) for v in params])
+        grads = (
+            np.ones_like(params)
+            if isinstance(params, np.ndarray)
+            else {k: np.ones_like(v) for k, v in params.items()}
+            if isinstance(params, dict)
+            else [np.ones_like(v) for v in params]
+        )
         params, state = reference.step(params, grads, state, config)
     return params, state
 
 
 # -- hyperparameters --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("field, value, allowed", [
-    ("lr", -0.001, ">= 0"), ("lr", math.nan, ">= 0"), ("lr", math.inf, "finite"),
-    ("eps", -1e-8, ">= 0"), ("eps", math.inf, "finite"),
-    ("weight_decay", -0.01, ">= 0"), ("weight_decay", math.nan, ">= 0"),
-    ("eps_root", -1e-12, ">= 0"),
-    ("rescale_grad", 0.0, "> 0"), ("rescale_grad", -2.0, "> 0"), ("rescale_grad", math.inf, "finite"),
-    ("clip_gradient", -1.0, ">= 0"),
-])
+
+@pytest.mark.parametrize(
+    "field, value, allowed",
+    [
+        ("lr", -0.001, ">= 0"),
+        ("lr", math.nan, ">= 0"),
+        ("lr", math.inf, "finite"),
+        ("eps", -1e-8, ">= 0"),
+        ("eps", math.inf, "finite"),
+        ("weight_decay", -0.01, ">= 0"),
+        ("weight_decay", math.nan, ">= 0"),
+        ("eps_root", -1e-12, ">= 0"),
+        ("rescale_grad", 0.0, "> 0"),
+        ("rescale_grad", -2.0, "> 0"),
+        ("rescale_grad", math.inf, "finite"),
+        ("clip_gradient", -1.0, ">= 0"),
+    ],
+)
 def test_out_of_range_hyperparameter_is_refused_with_name_value_and_range(field, value, allowed):
     """Catches a negative or non-finite lr/ε/λ accepted (a silent ascent, NaN parameters), and
     an error that does not say which argument, which value, or what is allowed."""
@@ -81,11 +95,16 @@ def test_out_of_range_hyperparameter_is_refused_with_name_value_and_range(field,
     assert f"{field}={value!r}" in message and allowed in message
 
 
-@pytest.mark.parametrize("betas, which", [
-    ((1.0, 0.999), "betas[0] (β1)=1.0"), ((0.9, 1.0), "betas[1] (β2)=1.0"),
-    ((-0.1, 0.999), "betas[0] (β1)=-0.1"), ((0.9, 1.5), "betas[1] (β2)=1.5"),
-    ((math.nan, 0.999), "betas[0] (β1)=nan"),
-])
+@pytest.mark.parametrize(
+    "betas, which",
+    [
+        ((1.0, 0.999), "betas[0] (β1)=1.0"),
+        ((0.9, 1.0), "betas[1] (β2)=1.0"),
+        ((-0.1, 0.999), "betas[0] (β1)=-0.1"),
+        ((0.9, 1.5), "betas[1] (β2)=1.5"),
+        ((math.nan, 0.999), "betas[0] (β1)=nan"),
+    ],
+)
 def test_beta_outside_zero_one_is_refused(betas, which):
     """Catches β = 1 accepted (bias correction divides by 1 − βᵗ = 0) or β < 0 accepted, and an
     error that does not name the offending β, its value and the range [0, 1)."""
@@ -131,12 +150,19 @@ ALLOWED_SWITCH_VALUES = {
 }
 
 
-@pytest.mark.parametrize("field, value", [
-    ("bias_correction", "Explicit"), ("bias_correction", "ε-hat"),
-    ("weight_decay_kind", "adamw"), ("decay_multiplier", "eta"),
-    ("decay_applies_to", "new_param"), ("amsgrad", "max"), ("l2_clip_order", "before"),
-    ("nonfinite_grad", "ignore"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("bias_correction", "Explicit"),
+        ("bias_correction", "ε-hat"),
+        ("weight_decay_kind", "adamw"),
+        ("decay_multiplier", "eta"),
+        ("decay_applies_to", "new_param"),
+        ("amsgrad", "max"),
+        ("l2_clip_order", "before"),
+        ("nonfinite_grad", "ignore"),
+    ],
+)
 def test_unknown_switch_value_lists_the_allowed_ones(field, value):
     """Catches an unknown switch value silently treated as some default branch, and an error
     that does not list the values that are allowed."""
@@ -163,15 +189,18 @@ def test_boolean_amsgrad_is_refused_on_a_bare_config():
 
 def test_max_vhat_needs_an_explicit_vhat():
     """Catches optax's maximum of v̂ combined with the folded form, which has no v̂."""
-    with pytest.raises(AdamConfigError, match="amsgrad='max_vhat'.*bias_correction='explicit'"):
+    with pytest.raises(AdamConfigError, match=r"amsgrad='max_vhat'.*bias_correction='explicit'"):
         AdamConfig(amsgrad="max_vhat", bias_correction="folded")
 
 
-@pytest.mark.parametrize("field, value, pattern", [
-    ("maximize", 1, r"maximize=1 .*True or False"),
-    ("schedule_multiplier", 0.5, r"schedule_multiplier=0\.5 .*function"),
-    ("exclude_from_weight_decay", "bias", r"exclude_from_weight_decay='bias' .*tuple"),
-])
+@pytest.mark.parametrize(
+    "field, value, pattern",
+    [
+        ("maximize", 1, r"maximize=1 .*True or False"),
+        ("schedule_multiplier", 0.5, r"schedule_multiplier=0\.5 .*function"),
+        ("exclude_from_weight_decay", "bias", r"exclude_from_weight_decay='bias' .*tuple"),
+    ],
+)
 def test_wrongly_typed_switch_is_refused(field, value, pattern):
     """Catches a string of patterns iterated character by character (excluding every name with
     a 'b', 'i', 'a' or 's'), a constant in place of a schedule, a truthy int for a bool."""
@@ -186,11 +215,17 @@ def test_schedule_returning_a_bad_multiplier_stops_the_step(eta):
     config = AdamConfig(schedule_multiplier=lambda t: 1.0 if t < 3 else eta)
     params, state = started({"w": np.ones(3)}, config)
     assert_raises_and_changes_nothing(
-        AdamConfigError, [re.escape(f"schedule_multiplier(3) returned {eta!r}"), ">= 0"],
-        params, {"w": np.ones(3)}, state, config)
+        AdamConfigError,
+        [re.escape(f"schedule_multiplier(3) returned {eta!r}"), ">= 0"],
+        params,
+        {"w": np.ones(3)},
+        state,
+        config,
+    )
 
 
 # -- parameters, gradients and state ------------------------------------------------------------
+
 
 def test_gradient_of_another_shape_is_refused():
     """Catches a gradient broadcast against its parameter (a (3,) gradient applied to every row
@@ -198,8 +233,13 @@ def test_gradient_of_another_shape_is_refused():
     config = AdamConfig()
     params, state = started({"w": np.ones((2, 3)), "b": np.ones(3)}, config)
     assert_raises_and_changes_nothing(
-        ValueError, [r"params\['w'\]", r"shape \(3,\)", r"shape \(2, 3\)"],
-        params, {"w": np.ones(3), "b": np.ones(3)}, state, config)
+        ValueError,
+        [r"params\['w'\]", r"shape \(3,\)", r"shape \(2, 3\)"],
+        params,
+        {"w": np.ones(3), "b": np.ones(3)},
+        state,
+        config,
+    )
 
 
 def test_gradient_of_another_dtype_is_refused():
@@ -207,8 +247,13 @@ def test_gradient_of_another_dtype_is_refused():
     config = AdamConfig()
     params, state = started({"w": np.ones(3)}, config)
     assert_raises_and_changes_nothing(
-        ValueError, [r"params\['w'\]", "float32", "float64"],
-        params, {"w": np.ones(3, dtype=np.float32)}, state, config)
+        ValueError,
+        [r"params\['w'\]", "float32", "float64"],
+        params,
+        {"w": np.ones(3, dtype=np.float32)},
+        state,
+        config,
+    )
 
 
 def test_gradient_of_a_list_element_is_named_by_its_position():
@@ -216,8 +261,13 @@ def test_gradient_of_a_list_element_is_named_by_its_position():
     config = AdamConfig()
     params, state = started([np.ones(3), np.ones(2)], config)
     assert_raises_and_changes_nothing(
-        ValueError, [r"params\[1\]", r"shape \(3,\)", r"shape \(2,\)"],
-        params, [np.ones(3), np.ones(3)], state, config)
+        ValueError,
+        [r"params\[1\]", r"shape \(3,\)", r"shape \(2,\)"],
+        params,
+        [np.ones(3), np.ones(3)],
+        state,
+        config,
+    )
 
 
 def test_gradients_with_other_names_are_refused():
@@ -225,8 +275,13 @@ def test_gradients_with_other_names_are_refused():
     config = AdamConfig()
     params, state = started({"w": np.ones(3), "b": np.ones(3)}, config)
     assert_raises_and_changes_nothing(
-        ValueError, [r"\['b', 'w'\]", r"\['w', 'b'\]"],
-        params, {"b": np.ones(3), "w": np.ones(3)}, state, config)
+        ValueError,
+        [r"\['b', 'w'\]", r"\['w', 'b'\]"],
+        params,
+        {"b": np.ones(3), "w": np.ones(3)},
+        state,
+        config,
+    )
 
 
 def test_gradients_of_another_count_are_refused():
@@ -234,7 +289,8 @@ def test_gradients_of_another_count_are_refused():
     config = AdamConfig()
     params, state = started([np.ones(3), np.ones(2)], config)
     assert_raises_and_changes_nothing(
-        ValueError, ["grads has 1 arrays", "params has 2"], params, [np.ones(3)], state, config)
+        ValueError, ["grads has 1 arrays", "params has 2"], params, [np.ones(3)], state, config
+    )
 
 
 def test_state_of_another_config_is_refused():
@@ -243,8 +299,13 @@ def test_state_of_another_config_is_refused():
     plain = AdamConfig()
     params, state = started({"w": np.ones(3)}, plain)
     assert_raises_and_changes_nothing(
-        ValueError, [r"state has keys \['m', 'step', 'v'\]", "v_max", "init"],
-        params, {"w": np.ones(3)}, state, AdamConfig(amsgrad="max_v"))
+        ValueError,
+        [r"state has keys \['m', 'step', 'v'\]", "v_max", "init"],
+        params,
+        {"w": np.ones(3)},
+        state,
+        AdamConfig(amsgrad="max_v"),
+    )
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
@@ -256,14 +317,21 @@ def test_non_finite_gradient_raises_by_default(bad, structure):
     gradient = np.array([0.5, bad, -1.0])
     params, grads, where = {
         "array": (np.ones(3), gradient, r"gradient of params holds NaN or Inf"),
-        "list": ([np.ones(2), np.ones(3)], [np.ones(2), gradient],
-                 r"gradient of params\[1\] holds NaN or Inf"),
-        "dict": ({"w": np.ones(2), "b": np.ones(3)}, {"w": np.ones(2), "b": gradient},
-                 r"gradient of params\['b'\] holds NaN or Inf"),
+        "list": (
+            [np.ones(2), np.ones(3)],
+            [np.ones(2), gradient],
+            r"gradient of params\[1\] holds NaN or Inf",
+        ),
+        "dict": (
+            {"w": np.ones(2), "b": np.ones(3)},
+            {"w": np.ones(2), "b": gradient},
+            r"gradient of params\['b'\] holds NaN or Inf",
+        ),
     }[structure]
     params, state = started(params, config)
-    assert_raises_and_changes_nothing(NonFiniteGradientError, [where, "nonfinite_grad='skip'"],
-                                      params, grads, state, config)
+    assert_raises_and_changes_nothing(
+        NonFiniteGradientError, [where, "nonfinite_grad='skip'"], params, grads, state, config
+    )
 
 
 @pytest.mark.parametrize("structure", ["array", "dict"])
@@ -298,11 +366,14 @@ class SparseLike:
         return np.ones(3)
 
 
-@pytest.mark.parametrize("grads, pattern", [
-    (SparseLike(), r"grads is a sparse matrix.*dense numpy array"),
-    ([0.1, 0.2, 0.3], r"grads\[0\] is a float: a numpy array is required"),
-    (np.array([1, 2, 3]), r"grads has dtype int64: a floating dtype is required"),
-])
+@pytest.mark.parametrize(
+    "grads, pattern",
+    [
+        (SparseLike(), r"grads is a sparse matrix.*dense numpy array"),
+        ([0.1, 0.2, 0.3], r"grads\[0\] is a float: a numpy array is required"),
+        (np.array([1, 2, 3]), r"grads has dtype int64: a floating dtype is required"),
+    ],
+)
 def test_gradient_that_is_not_a_dense_float_array_is_refused(grads, pattern):
     """Catches a sparse matrix densified behind the caller's back (or its rows ignored), a
     Python list treated as three one-element parameters, and integer gradients."""
@@ -311,12 +382,15 @@ def test_gradient_that_is_not_a_dense_float_array_is_refused(grads, pattern):
     assert_raises_and_changes_nothing(ValueError, [pattern], params, grads, state, config)
 
 
-@pytest.mark.parametrize("params, pattern", [
-    ({"w": [1.0, 2.0]}, r"params\['w'\] is a list: a numpy array is required"),
-    (1.5, r"params is a float: a numpy array is required"),
-    ({}, r"params is empty"),
-    (np.arange(3), r"params has dtype int64: a floating dtype is required"),
-])
+@pytest.mark.parametrize(
+    "params, pattern",
+    [
+        ({"w": [1.0, 2.0]}, r"params\['w'\] is a list: a numpy array is required"),
+        (1.5, r"params is a float: a numpy array is required"),
+        ({}, r"params is empty"),
+        (np.arange(3), r"params has dtype int64: a floating dtype is required"),
+    ],
+)
 def test_parameters_that_are_not_float_arrays_are_refused_by_init(params, pattern):
     """Catches init silently building a state for something step cannot update."""
     with pytest.raises(ValueError, match=pattern):
@@ -337,10 +411,16 @@ def test_trajectory_refuses_a_negative_step_count():
 
 # -- preset and override names --------------------------------------------------------------
 
-@pytest.mark.parametrize("name, suggestion", [
-    ("pytorch-adma", "'pytorch-adam'"), ("keras_adamw", "'keras-adamw'"),
-    ("adamw-pytorch", "'pytorch-adamw'"), ("hf-adam", "'hf-adamw'"),
-])
+
+@pytest.mark.parametrize(
+    "name, suggestion",
+    [
+        ("pytorch-adma", "'pytorch-adam'"),
+        ("keras_adamw", "'keras-adamw'"),
+        ("adamw-pytorch", "'pytorch-adamw'"),
+        ("hf-adam", "'hf-adamw'"),
+    ],
+)
 def test_unknown_preset_suggests_the_closest_names(name, suggestion):
     """Catches a typo in a preset name answered with a bare KeyError."""
     with pytest.raises(AdamConfigError) as raised:
@@ -351,10 +431,16 @@ def test_unknown_preset_suggests_the_closest_names(name, suggestion):
     assert all(valid in message for valid in variants.names())
 
 
-@pytest.mark.parametrize("override, suggestion", [
-    ("weight_decy", "'weight_decay'"), ("beta", "'betas'"), ("epsilon", "'eps'"),
-    ("amsgard", "'amsgrad'"), ("clip_grad", "'clip_gradient'"),
-])
+@pytest.mark.parametrize(
+    "override, suggestion",
+    [
+        ("weight_decy", "'weight_decay'"),
+        ("beta", "'betas'"),
+        ("epsilon", "'eps'"),
+        ("amsgard", "'amsgrad'"),
+        ("clip_grad", "'clip_gradient'"),
+    ],
+)
 def test_unknown_override_suggests_the_closest_fields(override, suggestion):
     """Catches a misspelt override silently ignored (the run then uses the preset's default)."""
     with pytest.raises(AdamConfigError) as raised:
@@ -366,7 +452,9 @@ def test_unknown_override_suggests_the_closest_fields(override, suggestion):
 
 def test_override_out_of_range_names_the_value():
     """Catches a preset override that bypasses AdamConfig's checks."""
-    with pytest.raises(AdamConfigError, match=r"lr=-1\.0 is not allowed: lr must be a finite number >= 0"):
+    with pytest.raises(
+        AdamConfigError, match=r"lr=-1\.0 is not allowed: lr must be a finite number >= 0"
+    ):
         variants.get("keras-adam", lr=-1.0)
 
 
@@ -375,7 +463,8 @@ def test_unchecked_policy_lets_nan_through_and_advances_the_step():
     NaN flow into the coordinate that had it, as torch.optim does."""
     config = AdamConfig(nonfinite_grad="unchecked", eps=0.0)
     params = np.ones(3)
-    new, state = reference.step(params, np.array([1.0, np.nan, 1.0]), reference.init(params, config),
-                                config)
+    new, state = reference.step(
+        params, np.array([1.0, np.nan, 1.0]), reference.init(params, config), config
+    )
     assert state["step"] == 1
     assert np.isnan(new[1]) and new[0] == new[2] == 1 - 1e-3

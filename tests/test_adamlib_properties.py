@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 from adamlib import AdamConfig, reference
+from tests.helpers import fixed_gradient_trajectory
 
 FEW = settings(max_examples=25, derandomize=True, deadline=None)
 
@@ -49,19 +50,13 @@ def gradient_sequence(seed: int, shape, steps: int) -> list[np.ndarray]:
     return [rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape) for _ in range(steps)]
 
 
-def run(params, grads, config) -> list:
-    """θ_0..θ_T for a fixed gradient sequence (gradients that do not depend on θ)."""
-    state = reference.init(params, config)
-    history = [params]
-    for g in grads:
-        params, state = reference.step(params, g, state, config)
-        history.append(params)
-    return history
+run = fixed_gradient_trajectory
 
 
 @FEW
-@given(config=configs(eps=0.0, weight_decay=0.0), shape=shapes, seed=seeds,
-       log_scale=st.floats(-3, 3))
+@given(
+    config=configs(eps=0.0, weight_decay=0.0), shape=shapes, seed=seeds, log_scale=st.floats(-3, 3)
+)
 def test_invariant_to_diagonal_rescaling_of_gradients(config, shape, seed, log_scale):
     """Catches a denominator that is not the square root of the second moment (m/v, v without
     the square, ε hidden inside the root) and moments mixing coordinates: with ε = 0 and no
@@ -102,17 +97,36 @@ def test_grid_equals_separate_runs(data, shape, seed, n):
     grid of N configurations on parameters with a leading axis N must equal N runs with
     scalar hyperparameters."""
     draws = [data.draw(configs()) for _ in range(n)]
-    switches = {k: getattr(draws[0], k) for k in (
-        "bias_correction", "amsgrad", "weight_decay_kind", "decay_multiplier",
-        "decay_applies_to", "l2_clip_order")}
-    members = [AdamConfig(lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay,
-                          eps_root=1e-6 * i, **switches) for i, c in enumerate(draws)]
-    grid = AdamConfig(lr=np.array([c.lr for c in members]),
-                      betas=(np.array([c.betas[0] for c in members]),
-                             np.array([c.betas[1] for c in members])),
-                      eps=np.array([c.eps for c in members]),
-                      weight_decay=np.array([c.weight_decay for c in members]),
-                      eps_root=np.array([c.eps_root for c in members]), **switches)
+    switches = {
+        k: getattr(draws[0], k)
+        for k in (
+            "bias_correction",
+            "amsgrad",
+            "weight_decay_kind",
+            "decay_multiplier",
+            "decay_applies_to",
+            "l2_clip_order",
+        )
+    }
+    members = [
+        AdamConfig(
+            lr=c.lr,
+            betas=c.betas,
+            eps=c.eps,
+            weight_decay=c.weight_decay,
+            eps_root=1e-6 * i,
+            **switches,
+        )
+        for i, c in enumerate(draws)
+    ]
+    grid = AdamConfig(
+        lr=np.array([c.lr for c in members]),
+        betas=(np.array([c.betas[0] for c in members]), np.array([c.betas[1] for c in members])),
+        eps=np.array([c.eps for c in members]),
+        weight_decay=np.array([c.weight_decay for c in members]),
+        eps_root=np.array([c.eps_root for c in members]),
+        **switches,
+    )
     rng = np.random.default_rng(seed)
     theta0 = rng.standard_normal((n,) + shape)
     grads = gradient_sequence(seed, (n,) + shape, 8)
@@ -134,10 +148,10 @@ def test_array_list_and_dict_parameters_agree(config, shape_a, shape_b, seed):
     as_list = run([a0, b0], [[x, y] for x, y in zip(ga, gb)], config)
     alone_a, alone_b = run(a0, ga, config), run(b0, gb, config)
     assert list(as_dict[-1]) == ["b", "a"]
-    for d, l, a, b in zip(as_dict, as_list, alone_a, alone_b):
-        assert isinstance(l, list)
+    for d, listed, a, b in zip(as_dict, as_list, alone_a, alone_b):
+        assert isinstance(listed, list)
         assert np.array_equal(d["a"], a) and np.array_equal(d["b"], b)
-        assert np.array_equal(l[0], a) and np.array_equal(l[1], b)
+        assert np.array_equal(listed[0], a) and np.array_equal(listed[1], b)
 
 
 def _frozen_copy(tree):
@@ -163,8 +177,12 @@ def _equal_trees(x, y) -> bool:
 
 
 @FEW
-@given(config=configs(maximize=False, rescale_grad=0.5, clip_gradient=1.0), shape=shapes,
-       seed=seeds, maximize=st.booleans())
+@given(
+    config=configs(maximize=False, rescale_grad=0.5, clip_gradient=1.0),
+    shape=shapes,
+    seed=seeds,
+    maximize=st.booleans(),
+)
 def test_inputs_are_never_mutated(config, shape, seed, maximize):
     """Catches in-place updates of the caller's parameters, gradients or state (``p -= ...``,
     ``g *= rescale_grad``, ``np.maximum(..., out=v_max)``): every input array is read-only, so
@@ -184,10 +202,16 @@ def test_inputs_are_never_mutated(config, shape, seed, maximize):
 
 
 @FEW
-@given(config=configs(weight_decay_kind="decoupled", eps=1e-8), shape=shapes, seed=seeds,
-       steps=st.integers(1, 30), etas=st.lists(st.floats(0.0, 2.0), min_size=30, max_size=30))
-def test_decoupled_decay_with_zero_gradient_shrinks_by_the_closed_form(config, shape, seed,
-                                                                       steps, etas):
+@given(
+    config=configs(weight_decay_kind="decoupled", eps=1e-8),
+    shape=shapes,
+    seed=seeds,
+    steps=st.integers(1, 30),
+    etas=st.lists(st.floats(0.0, 2.0), min_size=30, max_size=30),
+)
+def test_decoupled_decay_with_zero_gradient_shrinks_by_the_closed_form(
+    config, shape, seed, steps, etas
+):
     """Catches a decoupled decay multiplied by the wrong factor (lr vs η_t vs the bias-corrected
     lr), applied twice, or leaking into the moments: with zero gradients the Adam step is zero
     and θ_t = θ_0 ∏_{s≤t} (1 − λ·k_s), with k_s = α η_s, α η_s √(1−β₂ˢ)/(1−β₁ˢ) or η_s."""
@@ -197,9 +221,11 @@ def test_decoupled_decay_with_zero_gradient_shrinks_by_the_closed_form(config, s
     history = run(theta0, [np.zeros(shape)] * steps, config)
     factor = 1.0
     for s in range(1, steps + 1):
-        k = {"lr": alpha * etas[s - 1],
-             "bias_corrected_lr": alpha * etas[s - 1] * np.sqrt(1 - beta2**s) / (1 - beta1**s),
-             "schedule": etas[s - 1]}[config.decay_multiplier]
+        k = {
+            "lr": alpha * etas[s - 1],
+            "bias_corrected_lr": alpha * etas[s - 1] * np.sqrt(1 - beta2**s) / (1 - beta1**s),
+            "schedule": etas[s - 1],
+        }[config.decay_multiplier]
         factor *= 1 - lam * k
         np.testing.assert_allclose(history[s], theta0 * factor, rtol=1e-12, atol=1e-300)
 
@@ -214,8 +240,12 @@ def test_decoupled_decay_with_constant_lr_is_geometric():
 
 
 @FEW
-@given(config=configs(amsgrad="max_v"), shape=shapes, seed=seeds,
-       form=st.sampled_from(["max_v", "max_vhat"]))
+@given(
+    config=configs(amsgrad="max_v"),
+    shape=shapes,
+    seed=seeds,
+    form=st.sampled_from(["max_v", "max_vhat"]),
+)
 def test_amsgrad_maximum_never_decreases_and_is_the_running_maximum(config, shape, seed, form):
     """Catches an AMSGrad maximum that is reset, taken of the wrong quantity (raw v vs v̂, for
     PyTorch vs optax) or lagging one step: the stored maximum never decreases and equals the
@@ -237,8 +267,13 @@ def test_amsgrad_maximum_never_decreases_and_is_the_running_maximum(config, shap
 
 
 @FEW
-@given(config=configs(weight_decay_kind="l2"), shape=shapes, seed=seeds,
-       rescale=st.floats(1e-3, 1e3), clip=st.one_of(st.none(), st.floats(1e-2, 1e2)))
+@given(
+    config=configs(weight_decay_kind="l2"),
+    shape=shapes,
+    seed=seeds,
+    rescale=st.floats(1e-3, 1e3),
+    clip=st.one_of(st.none(), st.floats(1e-2, 1e2)),
+)
 def test_rescale_grad_scales_the_gradient_but_not_the_l2_term(config, shape, seed, rescale, clip):
     """Catches rescale_grad applied after the L2 term is added (scaling λ'θ too, unlike MXNet)
     or after clipping: rescale_grad = r on g equals rescale_grad = 1 on r·g, with L2 decay and
@@ -252,8 +287,12 @@ def test_rescale_grad_scales_the_gradient_but_not_the_l2_term(config, shape, see
 
 
 @FEW
-@given(config=configs(weight_decay_kind="decoupled"), shape=shapes, seed=seeds,
-       clip=st.floats(1e-2, 1e2))
+@given(
+    config=configs(weight_decay_kind="decoupled"),
+    shape=shapes,
+    seed=seeds,
+    clip=st.floats(1e-2, 1e2),
+)
 def test_clipping_is_element_wise_value_clipping(config, shape, seed, clip):
     """Catches norm clipping in place of MXNet's element-wise clip, a one-sided clip, or a clip
     applied to the moments: without an L2 term, clip_gradient=c equals feeding
@@ -272,10 +311,21 @@ def test_excluded_parameters_get_no_weight_decay_of_either_kind(config, seed):
     for one decay kind only: excluded arrays move exactly as with weight_decay = 0, the others
     exactly as with no exclusion."""
     rng = np.random.default_rng(seed)
-    params = {"layer/kernel": rng.standard_normal((3, 2)), "layer/bias": rng.standard_normal(2),
-              "LayerNorm/gamma": rng.standard_normal(2)}
-    grads = [{n: g for n, g in zip(params, (rng.standard_normal((3, 2)), rng.standard_normal(2),
-                                            rng.standard_normal(2)))} for _ in range(6)]
+    params = {
+        "layer/kernel": rng.standard_normal((3, 2)),
+        "layer/bias": rng.standard_normal(2),
+        "LayerNorm/gamma": rng.standard_normal(2),
+    }
+    grads = [
+        {
+            n: g
+            for n, g in zip(
+                params,
+                (rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal(2)),
+            )
+        }
+        for _ in range(6)
+    ]
     excluding = config.replace(exclude_from_weight_decay=("bias", "LayerNorm"))
     with_exclusions = run(params, grads, excluding)
     without_decay = run(params, grads, config.replace(weight_decay=0.0))
@@ -287,8 +337,12 @@ def test_excluded_parameters_get_no_weight_decay_of_either_kind(config, seed):
 
 
 @FEW
-@given(config=configs(decay_multiplier="lr"), shape=shapes, seed=seeds,
-       etas=st.lists(st.floats(0.0, 3.0), min_size=10, max_size=10))
+@given(
+    config=configs(decay_multiplier="lr"),
+    shape=shapes,
+    seed=seeds,
+    etas=st.lists(st.floats(0.0, 3.0), min_size=10, max_size=10),
+)
 def test_schedule_multiplies_the_step_size_used_at_step_t(config, shape, seed, etas):
     """Catches η_t read at t − 1 or t + 1, applied to ε or to the moments, or multiplied into
     the decay twice: a run with schedule η equals a run whose lr is set to α·η_t before step t
@@ -313,8 +367,9 @@ def test_displacement_is_linear_in_lr_without_decay(config, shape, seed, c):
     grads = gradient_sequence(seed, shape, 10)
     base = run(theta0, grads, config)
     scaled = run(theta0, grads, config.replace(lr=config.lr * c))
-    np.testing.assert_allclose(scaled, [c * theta for theta in base], rtol=1e-12,
-                               atol=1e-13 * config.lr * c * len(grads))
+    np.testing.assert_allclose(
+        scaled, [c * theta for theta in base], rtol=1e-12, atol=1e-13 * config.lr * c * len(grads)
+    )
 
 
 def test_schedule_is_called_with_the_one_based_step():

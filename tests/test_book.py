@@ -39,7 +39,8 @@ def _ids(paths):
 
 @pytest.mark.parametrize("source", CHAPTER_SOURCES, ids=_ids(CHAPTER_SOURCES))
 def test_chapter_file_is_listed_in_toc(source):
-    """Catches a chapter that exists but is silently left out of the book (`only_build_toc_files`)."""
+    """Catches a chapter that exists but is silently left out of the book
+    (`only_build_toc_files`)."""
     assert f"chapters/{chapter_name(source)}" in toc_pages(), (
         f"{source.name} is not in _toc.yml (uncomment or add its `- file:` line)"
     )
@@ -78,7 +79,9 @@ def test_every_glue_reference_is_defined(page):
     source = source_path(page)
     missing = []
     for reference in glue_references(source.read_text()):
-        target = (source.parent / f"{reference.document}.md").resolve() if reference.document else source
+        target = (
+            (source.parent / f"{reference.document}.md").resolve() if reference.document else source
+        )
         defined = is_notebook(target) and reference.key in glued(chapter_name(target))
         if not defined:
             missing.append(f"{reference.document or page}::{reference.key}")
@@ -89,7 +92,9 @@ def test_every_glue_reference_is_defined(page):
 def test_numbers_in_prose_are_glued(chapter):
     """Catches a number typed into a chapter's prose instead of computed and glued, which goes
     stale when the code changes (rules: tests/prose.py)."""
-    allowed = set(map(str, front_matter(CHAPTERS_DIR / f"{chapter}.md").get("unglued_prose_numbers", [])))
+    allowed = set(
+        map(str, front_matter(CHAPTERS_DIR / f"{chapter}.md").get("unglued_prose_numbers", []))
+    )
     typed = [
         number
         for cell in read_chapter(chapter).cells
@@ -103,7 +108,8 @@ def test_numbers_in_prose_are_glued(chapter):
     )
 
 
-# The committed `chapters/<name>.ipynb` is the chapter's reader notebook (tests/reader_notebooks.py):
+# The committed `chapters/<name>.ipynb` is the chapter's reader notebook
+# (tests/reader_notebooks.py):
 # the notebook the website's .ipynb download, Colab and Binder give. It is generated from the last
 # build (`make ipynb` after `make book`), so these tests need `make book` first.
 

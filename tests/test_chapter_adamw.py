@@ -41,6 +41,7 @@ def _bias_factor(step) -> np.ndarray:
 
 # -- the algorithm --------------------------------------------------------------------------------
 
+
 def test_paper_defaults_and_first_step(g):
     """Catches a box with the wrong defaults, a preset that drifted from Algorithm 2, and a first
     step or zero-gradient decay in which adamlib and eq-adamw-update disagree (e.g. λ multiplied
@@ -55,6 +56,7 @@ def test_paper_defaults_and_first_step(g):
 
 
 # -- conventions ----------------------------------------------------------------------------------
+
 
 def test_conversions_between_conventions(g):
     """Catches a wrong conversion: λ_lr must be λ/α and λ_bc must be λ/(α c_t)."""
@@ -108,6 +110,7 @@ def test_normalised_weight_decay(g):
 
 # -- the sweep ------------------------------------------------------------------------------------
 
+
 def _teacher_data():
     """The chapter's data, regenerated from its stated recipe (checked by its checksum)."""
     rng = np.random.default_rng(0)
@@ -128,32 +131,38 @@ def _train_one(lr, decay, seed, **switches):
     """Test MSE of one configuration trained on its own (grid of size 1)."""
     x_train, y_train, x_test, y_test = _teacher_data()
     steps = 200
-    config = AdamConfig(lr=lr, weight_decay=decay,
-                        schedule_multiplier=lambda step: _cosine(step, steps), **switches)
+    config = AdamConfig(
+        lr=lr, weight_decay=decay, schedule_multiplier=lambda step: _cosine(step, steps), **switches
+    )
     params = models.mlp_init((16, 32, 1), 1, seed)
-    history = models.train(params, config, (x_train, y_train), steps=steps, batch_size=32, seed=0,
-                           loss="mse")
+    history = models.train(
+        params, config, (x_train, y_train), steps=steps, batch_size=32, seed=0, loss="mse"
+    )
     return float(models.mlp_loss(history.params, x_test, y_test, loss="mse")[0])
 
 
 def test_sweep_data_and_shapes(g):
     """Catches a chapter whose data recipe changed without its text (the checksum of the data
     regenerated here must match) and a grid of the wrong shape or with diverged runs."""
-    x_train, y_train, x_test, y_test = _teacher_data()
-    assert g["adamw_exp_data_checksum"] == pytest.approx(float(y_train.sum() + y_test.sum()),
-                                                          rel=1e-12)
+    _x_train, y_train, _x_test, y_test = _teacher_data()
+    assert g["adamw_exp_data_checksum"] == pytest.approx(
+        float(y_train.sum() + y_test.sum()), rel=1e-12
+    )
     assert np.shape(g["adamw_exp_l2_mse"]) == (7, 8, 3)
     assert np.shape(g["adamw_exp_adamw_mse"]) == (7, 8, 3)
     assert g["adamw_exp_diverged"] == 0
     assert g["adamw_exp_n_params"] == 16 * 32 + 32 + 32 * 1 + 1
 
 
-@pytest.mark.parametrize(("method", "row", "column", "seed"), [
-    ("l2", 5, 5, 0),       # the L2 best cell (λ' = 0.1 is column 5: column 0 is λ' = 0)
-    ("l2", 2, 0, 2),       # a no-decay cell
-    ("adamw", 5, 6, 1),    # the AdamW best cell
-    ("adamw", 3, 4, 2),
-])
+@pytest.mark.parametrize(
+    ("method", "row", "column", "seed"),
+    [
+        ("l2", 5, 5, 0),  # the L2 best cell (λ' = 0.1 is column 5: column 0 is λ' = 0)
+        ("l2", 2, 0, 2),  # a no-decay cell
+        ("adamw", 5, 6, 1),  # the AdamW best cell
+        ("adamw", 3, 4, 2),
+    ],
+)
 def test_sweep_cells_match_single_runs(g, method, row, column, seed):
     """Catches a vectorised sweep whose grid members are mixed up (a hyperparameter paired with
     the wrong parameters or seed, a reshape in the wrong order): one configuration retrained on
@@ -165,8 +174,9 @@ def test_sweep_cells_match_single_runs(g, method, row, column, seed):
         glued_value = g["adamw_exp_l2_mse"][row][column][seed]
     else:
         decay = g["adamw_exp_decays"][column]
-        expected = _train_one(lr, decay, seed, weight_decay_kind="decoupled",
-                              decay_multiplier="schedule")
+        expected = _train_one(
+            lr, decay, seed, weight_decay_kind="decoupled", decay_multiplier="schedule"
+        )
         glued_value = g["adamw_exp_adamw_mse"][row][column][seed]
     assert glued_value == pytest.approx(expected, rel=1e-8)
 
@@ -186,8 +196,12 @@ def _torch_test_mse(kind, lr, decay, init_seed, order_seed=0):
     init = np.random.default_rng(init_seed)
     w1 = init.standard_normal((16, 32)) / math.sqrt(16)
     w2 = init.standard_normal((32, 1)) / math.sqrt(32)
-    params = [torch.tensor(w1, requires_grad=True), torch.zeros(32, dtype=torch.float64, requires_grad=True),
-              torch.tensor(w2, requires_grad=True), torch.zeros(1, dtype=torch.float64, requires_grad=True)]
+    params = [
+        torch.tensor(w1, requires_grad=True),
+        torch.zeros(32, dtype=torch.float64, requires_grad=True),
+        torch.tensor(w2, requires_grad=True),
+        torch.zeros(1, dtype=torch.float64, requires_grad=True),
+    ]
 
     def predict(x):
         return torch.tanh(x @ params[0] + params[1]) @ params[2] + params[3]
@@ -197,7 +211,8 @@ def _torch_test_mse(kind, lr, decay, init_seed, order_seed=0):
     else:
         optimiser = torch.optim.AdamW(params, lr=lr, betas=BETAS, eps=1e-8, weight_decay=decay / lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda k: 0.5 * (1 + math.cos(math.pi * k / steps)))
+        optimiser, lambda k: 0.5 * (1 + math.cos(math.pi * k / steps))
+    )
     xs, ys = torch.tensor(x_train), torch.tensor(y_train)
     for t in range(steps):
         index = torch.tensor(order[t])
@@ -209,9 +224,16 @@ def _torch_test_mse(kind, lr, decay, init_seed, order_seed=0):
         return float(((predict(torch.tensor(x_test)) - torch.tensor(y_test)) ** 2).mean())
 
 
-@pytest.mark.parametrize(("method", "row", "column", "seed"), [
-    ("l2", 5, 5, 0), ("l2", 5, 5, 2), ("adamw", 5, 6, 0), ("adamw", 5, 6, 1), ("adamw", 1, 2, 2),
-])
+@pytest.mark.parametrize(
+    ("method", "row", "column", "seed"),
+    [
+        ("l2", 5, 5, 0),
+        ("l2", 5, 5, 2),
+        ("adamw", 5, 6, 0),
+        ("adamw", 5, 6, 1),
+        ("adamw", 1, 2, 2),
+    ],
+)
 def test_sweep_cells_match_torch(g, method, row, column, seed):
     """Catches an adamlib sweep that is internally consistent but wrong (a bias correction,
     decay or schedule that differs from PyTorch's): grid cells, including both best cells,
@@ -231,12 +253,25 @@ def test_minibatch_order_reruns_match_torch(g):
     with torch.optim under the other minibatch orders must give the glued means."""
     lr = g["adamw_exp_adamw_best_lr"]
     for index, order_seed in enumerate(g["adamw_exp_order_seeds"]):
-        adamw = np.mean([_torch_test_mse("adamw", lr, g["adamw_exp_adamw_best_decay"], seed,
-                                         order_seed) for seed in range(3)])
+        adamw = np.mean(
+            [
+                _torch_test_mse("adamw", lr, g["adamw_exp_adamw_best_decay"], seed, order_seed)
+                for seed in range(3)
+            ]
+        )
         assert g["adamw_exp_order_adamw"][index] == pytest.approx(adamw, rel=1e-6)
-        l2 = np.mean([_torch_test_mse("l2", g["adamw_exp_l2_best_lr"],
-                                      g["adamw_exp_l2_best_coefficient"], seed, order_seed)
-                      for seed in range(3)])
+        l2 = np.mean(
+            [
+                _torch_test_mse(
+                    "l2",
+                    g["adamw_exp_l2_best_lr"],
+                    g["adamw_exp_l2_best_coefficient"],
+                    seed,
+                    order_seed,
+                )
+                for seed in range(3)
+            ]
+        )
         assert g["adamw_exp_order_l2"][index] == pytest.approx(l2, rel=1e-6)
 
 
@@ -245,8 +280,9 @@ def test_paper_cell_equals_pytorch_convention_run(g):
     convention with λ/α must reproduce the paper-convention cell (prop-adamw-conventions)."""
     row, column, seed = 4, 4, 0
     lr, decay = g["adamw_exp_learning_rates"][row], g["adamw_exp_decays"][column]
-    torch_convention = _train_one(lr, decay / lr, seed, weight_decay_kind="decoupled",
-                                  decay_multiplier="lr")
+    torch_convention = _train_one(
+        lr, decay / lr, seed, weight_decay_kind="decoupled", decay_multiplier="lr"
+    )
     assert g["adamw_exp_adamw_mse"][row][column][seed] == pytest.approx(torch_convention, rel=1e-8)
 
 
@@ -285,9 +321,14 @@ def test_sweep_summary_supports_the_text(g):
     best_paper = decays[adamw.argmin(axis=1)]
     np.testing.assert_allclose(g["adamw_exp_best_l2_per_lr"], best_l2)
     np.testing.assert_allclose(g["adamw_exp_best_paper_per_lr"], best_paper)
-    np.testing.assert_allclose(g["adamw_exp_best_torch_per_lr"], best_paper / learning_rates,
-                               rtol=1e-9)
-    for key, best in (("l2", best_l2), ("paper", best_paper), ("torch", best_paper / learning_rates)):
+    np.testing.assert_allclose(
+        g["adamw_exp_best_torch_per_lr"], best_paper / learning_rates, rtol=1e-9
+    )
+    for key, best in (
+        ("l2", best_l2),
+        ("paper", best_paper),
+        ("torch", best_paper / learning_rates),
+    ):
         slope = np.polyfit(np.log10(learning_rates[fitted]), np.log10(best[fitted]), 1)[0]
         assert g[f"adamw_exp_slope_{key}"] == pytest.approx(slope, abs=1e-6)
     # the text's claims, with counts
@@ -324,7 +365,9 @@ def test_sweep_uncertainty_statements(g):
         every = stats.linregress(x, np.log10(best))
         assert g[f"adamw_exp_slope_{key}_all"] == pytest.approx(every.slope, abs=1e-6)
     torch_fit = stats.linregress(x[rows], np.log10(best_paper[rows] / learning_rates[rows]))
-    assert g["adamw_exp_torch_slope_in_se"] == pytest.approx(abs(torch_fit.slope) / torch_fit.stderr)
+    assert g["adamw_exp_torch_slope_in_se"] == pytest.approx(
+        abs(torch_fit.slope) / torch_fit.stderr
+    )
     # the smallest α: its best λ is on the grid's edge
     assert g["adamw_exp_smallest_lr_on_edge"] is True
     assert adamw[0].argmin() in (0, len(decays) - 1)
@@ -357,8 +400,7 @@ def test_sweep_uncertainty_statements(g):
     assert g["adamw_exp_l2_tie_gap"] == pytest.approx(gaps[tie])
     first, runner = np.argsort(l2[tie])[:2] + 1
     per_seed = l2_cells[tie, runner] - l2_cells[tie, first]
-    assert g["adamw_exp_l2_tie_text"] == ", ".join(
-        f"{v:+.3f}".replace("-", "−") for v in per_seed)
+    assert g["adamw_exp_l2_tie_text"] == ", ".join(f"{v:+.3f}".replace("-", "−") for v in per_seed)
     assert g["adamw_exp_l2_tie_runner_up"] == pytest.approx(l2_coefficients[runner])
 
     # the two best cells, paired by seed
@@ -367,20 +409,27 @@ def test_sweep_uncertainty_statements(g):
     paired = l2_cells[rows[l2_row], l2_col + 1] - adamw_cells[rows[w_row], w_col]
     np.testing.assert_allclose(g["adamw_exp_paired_difference"], paired, rtol=1e-12)
     assert g["adamw_exp_paired_l2_wins"] == int(np.sum(paired < 0))
-    assert g["adamw_exp_best_cell_std_l2"] == pytest.approx(l2_cells[rows[l2_row], l2_col + 1].std())
-    assert g["adamw_exp_best_cell_std_adamw"] == pytest.approx(adamw_cells[rows[w_row], w_col].std())
+    assert g["adamw_exp_best_cell_std_l2"] == pytest.approx(
+        l2_cells[rows[l2_row], l2_col + 1].std()
+    )
+    assert g["adamw_exp_best_cell_std_adamw"] == pytest.approx(
+        adamw_cells[rows[w_row], w_col].std()
+    )
     assert g["adamw_exp_best_gap"] == pytest.approx(abs(l2[rows].min() - adamw[rows].min()))
     # the text: the minibatch order alone moves AdamW's best cell by more than the gap between
     # the methods, but far less than the gain of either decay over none ("decay matters")
     assert g["adamw_exp_order_adamw_shift"] > g["adamw_exp_best_gap"]
     no_decay_best = l2_cells.mean(axis=-1)[rows, 0].min()
-    assert no_decay_best - max(l2[rows].min(), adamw[rows].min()) > 5 * g["adamw_exp_order_adamw_shift"]
+    assert (
+        no_decay_best - max(l2[rows].min(), adamw[rows].min())
+        > 5 * g["adamw_exp_order_adamw_shift"]
+    )
 
 
 def test_teacher_test_targets_are_noise_free(g):
     """Catches a text that calls σ² a floor of the test MSE: the test targets regenerated from the
     recipe are exactly the teacher's outputs."""
-    x_train, y_train, x_test, y_test = _teacher_data()
+    _x_train, _y_train, x_test, y_test = _teacher_data()
     rng = np.random.default_rng(0)
     teacher_in = rng.standard_normal((16, 4)) / 4.0
     teacher_out = rng.standard_normal((4, 1))
@@ -397,8 +446,9 @@ def test_linf_box_and_l2_balance(g):
     for key, lr in (("small", 1e-2), ("large", 3e-2)):
         assert abs(g[f"adamw_bound_l2_{key}"] - 1 / lam_l2) < lr
     for key, c in (("small", 0.1), ("large", 10.0)):
-        assert g[f"adamw_ex_box_adamw_{key}"] == pytest.approx(1e-2 * c / (1e-2 * (c + eps)),
-                                                               rel=1e-9)
+        assert g[f"adamw_ex_box_adamw_{key}"] == pytest.approx(
+            1e-2 * c / (1e-2 * (c + eps)), rel=1e-9
+        )
         assert abs(g[f"adamw_ex_box_l2_{key}"] - c / 1.0) < 1e-2
 
 
@@ -413,7 +463,9 @@ def _rotation_angle(lr, wd, beta1, dim=256, steps=6000, seed=7):
         g = (g - (g @ w) / (w @ w) * w) / np.linalg.norm(w)
         m = beta1 * m + (1 - beta1) * g
         v = BETAS[1] * v + (1 - BETAS[1]) * g * g
-        new = w * (1 - lr * wd) - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - BETAS[1] ** t)) + 1e-8)
+        new = w * (1 - lr * wd) - lr * (m / (1 - beta1**t)) / (
+            np.sqrt(v / (1 - BETAS[1] ** t)) + 1e-8
+        )
         if t > steps // 2:
             angles.append(math.acos(min(1.0, new @ w / np.linalg.norm(new) / np.linalg.norm(w))))
         w = new
@@ -437,7 +489,10 @@ def test_rotational_equilibrium_angle(g):
         assert sp.limit(ratio, lam, 0) == 1
     torch_angle = sp.sympify(g["adamw_rotation_angle_torch_srepr"])
     product = sp.Symbol("p", positive=True)
-    assert sp.simplify(torch_angle.subs(lam_lr, product / alpha) ** 2 - k * product * (2 - product)) == 0
+    assert (
+        sp.simplify(torch_angle.subs(lam_lr, product / alpha) ** 2 - k * product * (2 - product))
+        == 0
+    )
 
     for case, measured in zip(g["adamw_rot_cases"], g["adamw_rot_measured"]):
         lr, wd, b1 = case
@@ -454,7 +509,11 @@ def test_rotational_equilibrium_angle(g):
 def test_single_step_direction_exceeds_one(g):
     """Catches the claim |u| ≤ 1 per step: a spike after a quiet stretch, recomputed here from
     Adam's definition (bias-corrected moments), gives |u| ≈ 3.18."""
-    quiet, small, big = g["adamw_spike_quiet_steps"], g["adamw_spike_quiet_size"], g["adamw_spike_size"]
+    quiet, small, big = (
+        g["adamw_spike_quiet_steps"],
+        g["adamw_spike_quiet_size"],
+        g["adamw_spike_size"],
+    )
     m = v = 0.0
     for t in range(1, quiet + 2):
         grad = big if t > quiet else small
@@ -474,6 +533,7 @@ def test_stationary_point(g):
 
 # -- exercises ------------------------------------------------------------------------------------
 
+
 def test_exercise_mxnet_deficit(g):
     """Catches a wrong step from which c_t stays within 1 % of one, a wrong deficit Σ(1 - c_t),
     or a wrong integral estimate 2(1 - ln 2)/(-ln β₂)."""
@@ -481,8 +541,9 @@ def test_exercise_mxnet_deficit(g):
     values = _bias_factor(steps)
     assert g["adamw_ex_mxnet_within"] == int(steps[np.nonzero(values < 0.99)[0][-1]] + 1)
     assert g["adamw_ex_mxnet_missing"] == pytest.approx(float(np.sum(1 - values)), rel=1e-9)
-    assert g["adamw_ex_mxnet_integral"] == pytest.approx(2 * (1 - math.log(2)) / -math.log(BETAS[1]),
-                                                         rel=1e-12)
+    assert g["adamw_ex_mxnet_integral"] == pytest.approx(
+        2 * (1 - math.log(2)) / -math.log(BETAS[1]), rel=1e-12
+    )
 
 
 def test_exercise_decay_of_updated_parameter(g):
@@ -492,4 +553,6 @@ def test_exercise_decay_of_updated_parameter(g):
     assert sp.sympify(g["adamw_ex_updated_gap_srepr"]) == d * s_t
     alpha, lam = 1e-2, 0.1
     assert g["adamw_ex_updated_predicted"] == pytest.approx(alpha * lam * alpha)
-    assert g["adamw_ex_updated_measured"] == pytest.approx(g["adamw_ex_updated_predicted"], rel=1e-6)
+    assert g["adamw_ex_updated_measured"] == pytest.approx(
+        g["adamw_ex_updated_predicted"], rel=1e-6
+    )

@@ -36,8 +36,9 @@ def key(b: float) -> str:
     return f"{b:g}".replace(".", "")
 
 
-@pytest.mark.parametrize("name, beta", [("bias_geometric_str", "beta2"),
-                                        ("bias_geometric_m_str", "beta1")])
+@pytest.mark.parametrize(
+    "name, beta", [("bias_geometric_str", "beta2"), ("bias_geometric_m_str", "beta1")]
+)
 def test_geometric_weight_sum(g, name, beta):
     """Catches a wrong initialisation-bias factor (e.g. βᵗ or 1 - β^(t-1)) for v_t and m_t."""
     symbol, t = sp.symbols(f"{beta} t", positive=True)
@@ -88,8 +89,10 @@ def test_folded_form_needs_eps_hat(g):
     """Catches a wrong ε̂ (e.g. ε(1-β₂ᵗ), the form for ε inside the root): with the glued ε̂ the
     folded step equals Algorithm 1's step for random moments, with ε̂ = ε it does not."""
     eps, beta2, t = sp.symbols("epsilon beta2 t", positive=True)
-    eps_hat = sp.lambdify((eps, beta2, t), sp.sympify(
-        g["bias_eps_hat_str"], locals={"epsilon": eps, "beta2": beta2, "t": t}))
+    eps_hat = sp.lambdify(
+        (eps, beta2, t),
+        sp.sympify(g["bias_eps_hat_str"], locals={"epsilon": eps, "beta2": beta2, "t": t}),
+    )
     rng = np.random.default_rng(0)
     m, v = rng.standard_normal(50) * 1e-7, rng.random(50) * 1e-14
     for step in (1, 7, 300):
@@ -119,8 +122,10 @@ def test_fold_difference_for_unit_gradients_is_negligible(g):
     assert g["bias_fold_difference_g1_max"] == pytest.approx(worst / (1 / (1 + EPS)), rel=1e-4)
 
 
-@pytest.mark.parametrize("beta1, beta2", [(0.9, 0.99), (0.9, 0.999), (0.9, 0.9999),
-                                          (0.0, 0.99), (0.0, 0.999), (0.0, 0.9999)])
+@pytest.mark.parametrize(
+    "beta1, beta2",
+    [(0.9, 0.99), (0.9, 0.999), (0.9, 0.9999), (0.0, 0.99), (0.0, 0.999), (0.0, 0.9999)],
+)
 def test_correction_factor_minimum(g, beta1, beta2):
     """Catches a wrong minimum of √(1-β₂ᵗ)/(1-β₁ᵗ) over t ≤ 10 000 (value or step), the
     regenerated seed figure's numbers, computed here by iterating t."""
@@ -132,7 +137,8 @@ def test_correction_factor_minimum(g, beta1, beta2):
     assert g[f"bias_ratio_t10000_{name}"] == pytest.approx(factor[-1], rel=1e-10)
     if beta1 == 0.9:
         assert g[f"bias_ratio_min_{name}"] == pytest.approx(
-            1 / uncorrected_constant_steps(beta1, beta2, 100).max(), rel=1e-10)
+            1 / uncorrected_constant_steps(beta1, beta2, 100).max(), rel=1e-10
+        )
 
 
 @pytest.mark.parametrize("beta2", [0.99, 0.999, 0.9999])
@@ -151,8 +157,9 @@ def test_sparse_spread_matches_adamlib_simulation(g):
     after the EMA has forgotten its start for β₂ = 0.99) must match the glued value."""
     p, steps, coordinates = g["bias_sparsity"], 2000, 4000
     rng = np.random.default_rng(123)
-    stream = (rng.random((steps, coordinates)) < p) * rng.choice([-1.0, 1.0],
-                                                                   size=(steps, coordinates))
+    stream = (rng.random((steps, coordinates)) < p) * rng.choice(
+        [-1.0, 1.0], size=(steps, coordinates)
+    )
     config = AdamConfig(lr=1e-3, betas=(BETA1, 0.99), eps=EPS)
     state = reference.init(np.zeros(coordinates), config)
     theta = np.zeros(coordinates)
@@ -173,8 +180,12 @@ def test_sparse_step_sizes(g, beta2):
     assert uncorrected >= first_spike * (1 - 1e-6)
     t = g["bias_sparse_steps"]
     ages = np.arange(t)
-    worst = ((1 - BETA1) / (1 - BETA1**t) * math.sqrt((1 - beta2**t) / (1 - beta2))
-             * math.sqrt(np.sum((BETA1**2 / beta2) ** ages)))
+    worst = (
+        (1 - BETA1)
+        / (1 - BETA1**t)
+        * math.sqrt((1 - beta2**t) / (1 - beta2))
+        * math.sqrt(np.sum((BETA1**2 / beta2) ** ages))
+    )
     assert corrected <= worst
     assert uncorrected > corrected
 
@@ -185,8 +196,14 @@ def _experiment_member(g, bias_correction: str, beta2: float, lr: float, seed: i
     layers = (images.shape[1], g["bias_exp_hidden"], images.shape[1])
     params = models.mlp_init(layers, 1, seed=seed)
     config = AdamConfig(lr=lr, betas=(BETA1, beta2), eps=EPS, bias_correction=bias_correction)
-    history = models.train(params, config, (images, images), steps=g["bias_exp_steps"],
-                           batch_size=g["bias_exp_batch"], seed=g["bias_exp_batch_seed"])
+    history = models.train(
+        params,
+        config,
+        (images, images),
+        steps=g["bias_exp_steps"],
+        batch_size=g["bias_exp_batch"],
+        seed=g["bias_exp_batch_seed"],
+    )
     return history.losses[:, 0], float(models.mlp_loss(history.params, images, images)[0])
 
 
@@ -194,9 +211,12 @@ def _experiment_member(g, bias_correction: str, beta2: float, lr: float, seed: i
 def runs(g):
     """The β₂ = 0.9999 members of the chapter's grid at three step sizes, all seeds, both
     switch values, each trained on its own."""
-    return {(correction, lr, seed): _experiment_member(g, correction, 0.9999, lr, seed)
-            for correction in ("explicit", "none") for lr in (1e-4, 1e-2, 1e-1)
-            for seed in g["bias_exp_seeds"]}
+    return {
+        (correction, lr, seed): _experiment_member(g, correction, 0.9999, lr, seed)
+        for correction in ("explicit", "none")
+        for lr in (1e-4, 1e-2, 1e-1)
+        for seed in g["bias_exp_seeds"]
+    }
 
 
 @pytest.mark.parametrize("correction", ["explicit", "none"])
@@ -234,8 +254,10 @@ def test_experiment_claims(g, runs):
     assert g["bias_exp_final_none_b2_09999_lr_1em2"] >= 0.95 * mean_image
     assert g["bias_exp_final_explicit_b2_09999_lr_1em2"] < 0.5 * mean_image
     assert g["bias_exp_final_none_b2_09999_lr_1em4"] < g["bias_exp_final_explicit_b2_09999_lr_1em4"]
-    assert g["bias_exp_early_max_none_b2_09999_lr_1em1"] > 10 * g[
-        "bias_exp_early_max_explicit_b2_09999_lr_1em1"]
+    assert (
+        g["bias_exp_early_max_none_b2_09999_lr_1em1"]
+        > 10 * g["bias_exp_early_max_explicit_b2_09999_lr_1em1"]
+    )
 
 
 def test_exercise_solutions(g):
@@ -255,8 +277,11 @@ def test_exercise_solutions(g):
     assert g["bias_ex_rmsprop_t1"] == pytest.approx(1 / math.sqrt(1 - BETA2), rel=1e-10)
     assert g["bias_ex_rmsprop_t10"] == pytest.approx(1 / math.sqrt(1 - BETA2**10), rel=1e-10)
     size = 1e-6
-    first = next(t for t in range(1, 10_001)
-                 if 1 - (size + EPS) / (size + EPS / math.sqrt(1 - BETA2**t)) < 0.01)
+    first = next(
+        t
+        for t in range(1, 10_001)
+        if 1 - (size + EPS) / (size + EPS / math.sqrt(1 - BETA2**t)) < 0.01
+    )
     assert g["bias_ex_fold_first_t"] == first
 
 
@@ -278,15 +303,18 @@ def test_jensen_two_point_example(g):
     v̂₁ = g₁², both unbiased), E[1/√v̂₁] = 2/3 > 1/√E[v̂₁] = 1/√5, and the step itself is biased:
     E[m̂₁/√v̂₁] = E[sign g₁] = 0 while E[m̂₁]/√E[v̂₁] = 1/√5 (enumerated here)."""
     outcomes = (-1.0, 3.0)
-    mean = lambda f: sum(0.5 * f(x) for x in outcomes)  # noqa: E731
-    assert g["bias_jensen_mean_inverse_root"] == pytest.approx(mean(lambda x: 1 / abs(x)), rel=1e-12)
+    mean = lambda f: sum(0.5 * f(x) for x in outcomes)
+    assert g["bias_jensen_mean_inverse_root"] == pytest.approx(
+        mean(lambda x: 1 / abs(x)), rel=1e-12
+    )
     assert g["bias_jensen_mean_inverse_root"] == pytest.approx(2 / 3, rel=1e-12)
     second = mean(lambda x: x * x)
     assert g["bias_jensen_inverse_root_mean"] == pytest.approx(1 / math.sqrt(second), rel=1e-12)
     assert g["bias_jensen_ratio"] == pytest.approx(2 * math.sqrt(5) / 3, rel=1e-12)
     assert g["bias_jensen_mean_step"] == pytest.approx(mean(lambda x: x / abs(x)), abs=1e-15)
     assert g["bias_jensen_step_of_means"] == pytest.approx(
-        mean(lambda x: x) / math.sqrt(second), rel=1e-12)
+        mean(lambda x: x) / math.sqrt(second), rel=1e-12
+    )
     assert g["bias_jensen_step_of_means"] - g["bias_jensen_mean_step"] > 0.4
 
 
@@ -305,7 +333,8 @@ def test_lone_spike_step_range(g, beta2):
         direct = (m / (1 - BETA1**t)) / math.sqrt(v / (1 - beta2**t))
         assert g[f"bias_spike_b2_{key(beta2)}_t{t}"] == pytest.approx(direct, rel=1e-12)
     assert g[f"bias_spike_uncorrected_b2_{key(beta2)}"] == pytest.approx(
-        (1 - BETA1) / math.sqrt(1 - beta2), rel=1e-12)
+        (1 - BETA1) / math.sqrt(1 - beta2), rel=1e-12
+    )
     if beta2 == 0.9999:
         assert g["bias_spike_b2_09999_t1000"] == pytest.approx(3.08, abs=0.005)
         assert g["bias_spike_b2_09999_t10000"] == pytest.approx(7.95, abs=0.005)
@@ -318,9 +347,12 @@ def test_lone_spike_step_range(g, beta2):
 def extra_runs(g):
     """Single runs for the cells the counts hinge on, besides those of `runs`: β₂ = 0.9999 at
     α = 1e-3, and β₂ = 0.999 at α = 1e-2 (where the correction is ahead by a few per cent)."""
-    return {(correction, beta2, lr, seed): _experiment_member(g, correction, beta2, lr, seed)[1]
-            for correction in ("explicit", "none") for beta2, lr in ((0.9999, 1e-3), (0.999, 1e-2))
-            for seed in g["bias_exp_seeds"]}
+    return {
+        (correction, beta2, lr, seed): _experiment_member(g, correction, beta2, lr, seed)[1]
+        for correction in ("explicit", "none")
+        for beta2, lr in ((0.9999, 1e-3), (0.999, 1e-2))
+        for seed in g["bias_exp_seeds"]
+    }
 
 
 def test_experiment_table_matches_single_runs(g, runs, extra_runs):
@@ -334,10 +366,12 @@ def test_experiment_table_matches_single_runs(g, runs, extra_runs):
         for n, seed in enumerate(g["bias_exp_seeds"]):
             for lr in (1e-4, 1e-2, 1e-1):
                 assert table[2, lrs.index(lr), n] == pytest.approx(
-                    runs[(correction, lr, seed)][1], rel=1e-8)
+                    runs[(correction, lr, seed)][1], rel=1e-8
+                )
             for beta2, lr in ((0.9999, 1e-3), (0.999, 1e-2)):
                 assert table[beta2s.index(beta2), lrs.index(lr), n] == pytest.approx(
-                    extra_runs[(correction, beta2, lr, seed)], rel=1e-8)
+                    extra_runs[(correction, beta2, lr, seed)], rel=1e-8
+                )
 
 
 def test_experiment_counts(g):
@@ -353,15 +387,22 @@ def test_experiment_counts(g):
     assert g["bias_exp_uncorrected_lower"] == g["bias_main_lower_cells"] == int(lower.sum()) == 9
     assert g["bias_exp_cells"] == 12
     assert g["bias_small_lr_max"] == 1e-3
-    assert g["bias_exp_uncorrected_lower_runs"] == g["bias_main_lower_runs"] == int(
-        (none < explicit).sum()) == 29
+    assert (
+        g["bias_exp_uncorrected_lower_runs"]
+        == g["bias_main_lower_runs"]
+        == int((none < explicit).sum())
+        == 29
+    )
     ratio = mean_n / mean_e
     assert g["bias_exp_ratio_b2_09999_lr_1em2"] == pytest.approx(ratio[2, 2], rel=1e-10)
     assert g["bias_main_ratio_b2_09999_lr_1em2_runs_min"] == pytest.approx(
-        (none[2, 2] / explicit[2, 2]).min(), rel=1e-10)
+        (none[2, 2] / explicit[2, 2]).min(), rel=1e-10
+    )
     assert g["bias_main_ratio_b2_09999_lr_1em2_runs_min"] > 3
     small = (none < explicit)[:, :2]
-    assert g["bias_main_small_lr_runs_lower"] == int(small.sum()) == g["bias_main_small_lr_runs"] == 18
+    assert (
+        g["bias_main_small_lr_runs_lower"] == int(small.sum()) == g["bias_main_small_lr_runs"] == 18
+    )
     assert g["bias_main_small_lr_gap_min"] == pytest.approx(1 - ratio[:, :2].max(), rel=1e-10)
     assert g["bias_main_small_lr_gap_max"] == pytest.approx(1 - ratio[:, :2].min(), rel=1e-10)
     assert g["bias_main_b2_0999_lr_1em2_gap"] == pytest.approx(ratio[1, 2] - 1, rel=1e-10)
@@ -377,7 +418,8 @@ def test_experiment_counts(g):
         assert g[f"bias_exp_best_explicit_b2_{b2}"] == pytest.approx(mean_e[b2_at].min())
         assert g[f"bias_exp_best_none_b2_{b2}"] == pytest.approx(mean_n[b2_at].min())
         assert g[f"bias_main_best_gap_b2_{b2}"] == pytest.approx(
-            abs(mean_n[b2_at].min() / mean_e[b2_at].min() - 1), rel=1e-10)
+            abs(mean_n[b2_at].min() / mean_e[b2_at].min() - 1), rel=1e-10
+        )
     assert mean_e[1].min() < mean_n[1].min() and mean_e[2].min() < mean_n[2].min()
     assert mean_e[0].min() > mean_n[0].min()
     assert g["bias_main_best_lr_b2_099"] == [1e-2, 1e-2]
@@ -404,10 +446,20 @@ def _noise_cell_claims(g, setup, explicit, none, paired):
 def test_noise_level_cell(g):
     """Catches a noise-level cell described as a result: in both setups the β₂ = 0.99, α = 1e-2
     gap is smaller than the spread over initialisation seeds."""
-    _noise_cell_claims(g, "main", np.array(g["bias_exp_final_table_explicit"]),
-                       np.array(g["bias_exp_final_table_none"]), paired=2)
-    _noise_cell_claims(g, "rerun", np.array(g["bias_rerun_final_table_explicit"]),
-                       np.array(g["bias_rerun_final_table_none"]), paired=3)
+    _noise_cell_claims(
+        g,
+        "main",
+        np.array(g["bias_exp_final_table_explicit"]),
+        np.array(g["bias_exp_final_table_none"]),
+        paired=2,
+    )
+    _noise_cell_claims(
+        g,
+        "rerun",
+        np.array(g["bias_rerun_final_table_explicit"]),
+        np.array(g["bias_rerun_final_table_none"]),
+        paired=3,
+    )
 
 
 def test_experiment_overall_best(g):
@@ -431,16 +483,20 @@ def test_experiment_overall_best(g):
 def _grid_finals(data_seed: int, batch_seed: int, init_seeds, steps: int = 300):
     """The chapter's 12-cell grid in one setup, trained here (both switch values)."""
     images, _ = models.make_digits_like(1000, seed=data_seed)
-    b2, lr, seed = np.meshgrid([0.99, 0.999, 0.9999], [1e-4, 1e-3, 1e-2, 1e-1], init_seeds,
-                               indexing="ij")
-    params = models.mlp_init((images.shape[1], 16, images.shape[1]), b2.size,
-                             seed=[int(s) for s in seed.ravel()])
+    b2, lr, seed = np.meshgrid(
+        [0.99, 0.999, 0.9999], [1e-4, 1e-3, 1e-2, 1e-1], init_seeds, indexing="ij"
+    )
+    params = models.mlp_init(
+        (images.shape[1], 16, images.shape[1]), b2.size, seed=[int(s) for s in seed.ravel()]
+    )
     finals = {}
     for correction in ("explicit", "none"):
-        config = AdamConfig(lr=lr.ravel(), betas=(BETA1, b2.ravel()), eps=EPS,
-                            bias_correction=correction)
-        history = models.train(params, config, (images, images), steps=steps, batch_size=50,
-                               seed=batch_seed)
+        config = AdamConfig(
+            lr=lr.ravel(), betas=(BETA1, b2.ravel()), eps=EPS, bias_correction=correction
+        )
+        history = models.train(
+            params, config, (images, images), steps=steps, batch_size=50, seed=batch_seed
+        )
         finals[correction] = models.mlp_loss(history.params, images, images).reshape(b2.shape)
     return finals, float(np.mean(images.var(axis=0)))
 
@@ -474,12 +530,15 @@ def test_rerun_matches_its_setup_and_supports_the_prose(g):
     largest = np.concatenate([explicit[:, 3].ravel(), none[:, 3].ravel()])
     assert g["bias_rerun_both_fail_above"] == int((largest > mean_image).sum()) == 18
     # at β₂ = 0.99, α = 0.1 the sign differs from the main setup (the prose says so)
-    main_ratio = (np.array(g["bias_exp_final_table_none"])[0, 3].mean()
-                  / np.array(g["bias_exp_final_table_explicit"])[0, 3].mean())
+    main_ratio = (
+        np.array(g["bias_exp_final_table_none"])[0, 3].mean()
+        / np.array(g["bias_exp_final_table_explicit"])[0, 3].mean()
+    )
     assert (main_ratio < 1) != (ratio[0, 3] < 1)
     for b2_at, b2 in enumerate(("099", "0999", "09999")):
         assert g[f"bias_rerun_best_gap_b2_{b2}"] == pytest.approx(
-            abs(mean_n[b2_at].min() / mean_e[b2_at].min() - 1), rel=1e-10)
+            abs(mean_n[b2_at].min() / mean_e[b2_at].min() - 1), rel=1e-10
+        )
     assert mean_e[1].min() < mean_n[1].min() and mean_e[2].min() < mean_n[2].min()
     assert mean_e[0].min() > mean_n[0].min()
     assert g["bias_rerun_best_lr_b2_099"] == [1e-2, 1e-2]
@@ -536,5 +595,7 @@ def test_uncorrected_adam_is_corrected_adam_with_a_schedule(g):
     # step t is measured before step t's update), from the iterated steps
     steps = uncorrected_constant_steps(BETA1, 0.9999, g["bias_exp_steps"])
     at = g["bias_exp_unstable_by"]
-    assert g["bias_schedule_at_unstable_b2_09999"] == pytest.approx(steps[: at - 1].max(), rel=1e-10)
+    assert g["bias_schedule_at_unstable_b2_09999"] == pytest.approx(
+        steps[: at - 1].max(), rel=1e-10
+    )
     assert at - 1 < g["bias_schedule_peak_t_b2_09999"] and steps[: at - 1].max() > steps.mean()

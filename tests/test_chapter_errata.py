@@ -48,7 +48,9 @@ def test_second_line_of_the_derivation(g):
     printed line whose failure of scale invariance is misreported (it scales by 1/k)."""
     assert g["second_line_corrected_gap"] == "0"
     k = sp.symbols("k", positive=True)
-    assert sp.simplify(sp.sympify(g["second_line_printed_scaling_str"], locals={"k": k}) - 1 / k) == 0
+    assert (
+        sp.simplify(sp.sympify(g["second_line_printed_scaling_str"], locals={"k": k}) - 1 / k) == 0
+    )
 
 
 def test_third_line_changes_eps(g):
@@ -114,15 +116,17 @@ def test_coupling_of_decay_and_learning_rate(g):
         expected = {
             "Adam + L2, λ' = 0.1": _torch_shrink_rate(torch.optim.Adam, lr, 0.1, noise),
             "paper AdamW, λ = 1e-3": _torch_shrink_rate(torch.optim.AdamW, lr, 1e-3 / lr, noise),
-            "PyTorch AdamW, weight_decay = 0.1": _torch_shrink_rate(torch.optim.AdamW, lr, 0.1,
-                                                                    noise),
+            "PyTorch AdamW, weight_decay = 0.1": _torch_shrink_rate(
+                torch.optim.AdamW, lr, 0.1, noise
+            ),
         }
         for key, value in expected.items():
             assert row[key] == pytest.approx(value, rel=1e-6), (lr_key, key)
         # the claims of the text, with their closed forms
         assert row["paper AdamW, λ = 1e-3"] == pytest.approx(-math.log(1 - 1e-3), rel=0.05)
-        assert row["PyTorch AdamW, weight_decay = 0.1"] == pytest.approx(-math.log(1 - lr * 0.1),
-                                                                         rel=0.05)
+        assert row["PyTorch AdamW, weight_decay = 0.1"] == pytest.approx(
+            -math.log(1 - lr * 0.1), rel=0.05
+        )
         assert row["Adam + L2, λ' = 0.1"] == pytest.approx(lr * 0.1, rel=0.25)
     assert g["coupling_l2_large_lr"] / g["coupling_l2_small_lr"] == pytest.approx(10, rel=0.25)
 
@@ -156,8 +160,10 @@ def test_bert_omissions(g):
     from tests.transcriptions.bert import CREATE_OPTIMIZER_SETTINGS, AdamWeightDecayOptimizer
 
     bert = AdamWeightDecayOptimizer(learning_rate=1e-4, **CREATE_OPTIMIZER_SETTINGS)
-    expected_decay = {name: bert._do_use_weight_decay(bert._get_variable_name(name + ":0"))
-                      for name in g["bert_decayed"]}
+    expected_decay = {
+        name: bert._do_use_weight_decay(bert._get_variable_name(name + ":0"))
+        for name in g["bert_decayed"]
+    }
     assert sum(expected_decay.values()) == 2  # the two kernels
     assert g["bert_decayed"] == expected_decay
     assert g["bert_decayed_adamlib"] == expected_decay
@@ -197,14 +203,17 @@ def test_confirmed_claims(g):
     t = sp.symbols("t", positive=True)
     log_factor = sp.log(1 - B2**t) / 2 - sp.log(1 - B1**t)
     critical = float(sp.nsolve(sp.diff(log_factor, t), t, 10))
-    candidates = {k: float(sp.sqrt(1 - B2**k) / (1 - B1**k))
-                  for k in (math.floor(critical), math.ceil(critical))}
+    candidates = {
+        k: float(sp.sqrt(1 - B2**k) / (1 - B1**k))
+        for k in (math.floor(critical), math.ceil(critical))
+    }
     lowest = min(candidates, key=candidates.get)
     assert g["confirmed_factor_min_step"] == lowest
     assert g["confirmed_factor_min"] == pytest.approx(candidates[lowest], rel=1e-12)
     assert g["confirmed_factor_first"] == pytest.approx(math.sqrt(0.001) / 0.1, rel=1e-12)
     assert g["confirmed_factor_last"] == pytest.approx(
-        math.sqrt(1 - 0.999**10000) / (1 - 0.9**10000), rel=1e-12)
+        math.sqrt(1 - 0.999**10000) / (1 - 0.9**10000), rel=1e-12
+    )
 
 
 def test_exercises(g):
@@ -212,13 +221,18 @@ def test_exercises(g):
     the typo multiplies the denominator by √((1-β₁)/(1-β₂)) = 10; the folded form matches
     Algorithm 1 at step t only with ε̂_t = ε√(1-β₂ᵗ)."""
     assert g["ex_eps_prime"] == pytest.approx(1e-4, rel=1e-14)
-    assert g["ex_inside_excess"] == pytest.approx(float(sp.sqrt(1 + sp.Rational(1, 10**8)) - 1),
-                                                  rel=1e-6)
+    assert g["ex_inside_excess"] == pytest.approx(
+        float(sp.sqrt(1 + sp.Rational(1, 10**8)) - 1), rel=1e-6
+    )
     assert g["ex_typo_factor"] == pytest.approx(10.0, rel=1e-14)
     assert g["ex_typo_displacement_ratio"] == pytest.approx(10.0, rel=1e-12)
-    assert sp.simplify(sp.sympify(g["ex_eps_hat_srepr"])
-                       - sp.Symbol("epsilon", positive=True)
-                       * sp.sqrt(sp.Symbol("c_2", positive=True))) == 0
+    assert (
+        sp.simplify(
+            sp.sympify(g["ex_eps_hat_srepr"])
+            - sp.Symbol("epsilon", positive=True) * sp.sqrt(sp.Symbol("c_2", positive=True))
+        )
+        == 0
+    )
     assert g["ex_eps_hat_1"] == pytest.approx(1e-8 * math.sqrt(1 - 0.999), rel=1e-12)
     assert g["ex_eps_hat_1000"] == pytest.approx(1e-8 * math.sqrt(1 - 0.999**1000), rel=1e-12)
     assert g["ex_eps_hat_gap"] < 1e-12
@@ -234,8 +248,9 @@ def test_coupling_depends_on_the_gradient_scale(g):
     import numpy as np
     import torch
 
-    noise = np.random.default_rng(1).standard_normal((g["coupling_steps"],
-                                                      g["coupling_coordinates"]))
+    noise = np.random.default_rng(1).standard_normal(
+        (g["coupling_steps"], g["coupling_coordinates"])
+    )
     rows = g["coupling_scale"]
     for key, sigma in (("0.1", 0.1), ("1.0", 1.0), ("10.0", 10.0)):
         l2 = _torch_shrink_rate(torch.optim.Adam, 1e-3, 0.1, sigma * noise)
@@ -247,7 +262,7 @@ def test_coupling_depends_on_the_gradient_scale(g):
     assert rows["0.1"]["Adam + L2"] > 5 * rows["1.0"]["Adam + L2"]
     for name, key in (("l2", "Adam + L2"), ("torch", "PyTorch AdamW")):
         for tag, sigma in (("small", "0.1"), ("unit", "1.0"), ("large", "10.0")):
-            mantissa, exponent = f"{rows[sigma][key]:.2e}".split("e")
+            mantissa, _exponent = f"{rows[sigma][key]:.2e}".split("e")
             text = g[f"coupling_scale_{name}_{tag}_text"]
             assert text.startswith(f"{mantissa} × 10") and "e-" not in text
 
@@ -255,7 +270,10 @@ def test_coupling_depends_on_the_gradient_scale(g):
 def test_coupling_prose_numbers_are_formatted(g):
     """Catches e-notation (9.87e-05) in the coupling prose: the texts are the glued rates."""
     for size, lr in (("small", "0.001"), ("large", "0.01")):
-        for name, key in (("l2", "Adam + L2, λ' = 0.1"), ("paper", "paper AdamW, λ = 1e-3"),
-                          ("torch", "PyTorch AdamW, weight_decay = 0.1")):
+        for name, key in (
+            ("l2", "Adam + L2, λ' = 0.1"),
+            ("paper", "paper AdamW, λ = 1e-3"),
+            ("torch", "PyTorch AdamW, weight_decay = 0.1"),
+        ):
             mantissa = f"{g['coupling'][lr][key]:.2e}".split("e")[0]
             assert g[f"coupling_{name}_{size}_lr_text"].startswith(f"{mantissa} × 10")

@@ -27,11 +27,17 @@ def g():
 
 # -- the counterexample (Theorem 1 of Reddi et al.) --------------------------------------------
 
+
 def _paper_adam(C: float, amsgrad: str = "off", bias_correction: str = "none") -> AdamConfig:
     beta2 = 1 / (1 + C**2)
-    return AdamConfig(lr=0.9 * math.sqrt(1 - beta2), betas=(0.0, beta2), eps=0.0,
-                      bias_correction=bias_correction, amsgrad=amsgrad,
-                      schedule_multiplier=lambda t: 1 / math.sqrt(t))
+    return AdamConfig(
+        lr=0.9 * math.sqrt(1 - beta2),
+        betas=(0.0, beta2),
+        eps=0.0,
+        bias_correction=bias_correction,
+        amsgrad=amsgrad,
+        schedule_multiplier=lambda t: 1 / math.sqrt(t),
+    )
 
 
 def _adamlib_mod3(C: float, steps: int, **switches) -> np.ndarray:
@@ -59,10 +65,15 @@ def test_adamlib_reproduces_the_exact_runs(g):
     bias correction under bias_correction='none', or with AMSGrad's maximum taken wrongly: the
     float64 trajectory would leave the exact one."""
     steps = g["fail_exact_steps"]
-    np.testing.assert_allclose(_adamlib_mod3(3.0, steps), g["fail_exact_adam_floats"], rtol=0,
-                               atol=1e-14)
-    np.testing.assert_allclose(_adamlib_mod3(3.0, steps, amsgrad="max_v"),
-                               g["fail_exact_amsgrad_floats"], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        _adamlib_mod3(3.0, steps), g["fail_exact_adam_floats"], rtol=0, atol=1e-14
+    )
+    np.testing.assert_allclose(
+        _adamlib_mod3(3.0, steps, amsgrad="max_v"),
+        g["fail_exact_amsgrad_floats"],
+        rtol=0,
+        atol=1e-14,
+    )
     assert g["fail_exact_vs_adamlib"] < 1e-14 and g["fail_exact_vs_adamlib_amsgrad"] < 1e-14
 
 
@@ -70,7 +81,9 @@ def test_regret_limit_is_two_c_minus_four_over_three(g):
     """Catches a regret limit derived with the wrong optimum or period: per period Adam pays
     C - 2 at x = 1 and the best point pays 2 - C."""
     C = sp.Symbol("C", positive=True)
-    assert sp.simplify(sp.sympify(g["fail_regret_limit_str"], locals={"C": C}) - (2 * C - 4) / 3) == 0
+    assert (
+        sp.simplify(sp.sympify(g["fail_regret_limit_str"], locals={"C": C}) - (2 * C - 4) / 3) == 0
+    )
     assert g["fail_regret_limit_C3"] == pytest.approx(2 / 3, rel=1e-15)
     assert g["fail_regret_limit_C10"] == pytest.approx(16 / 3, rel=1e-15)
 
@@ -93,9 +106,12 @@ def test_the_proofs_lower_bound(g):
     """Catches a wrong worst-case ratio: at u = (1-β₂)C², k = 0 the squared ratios are
     (C²+1)/(2(2C²+1)) and (C²+1)²/(3(C⁴+4C²+2)), derived here from v₂ = β₂u + 1-β₂ and
     v₃ = β₂v₂ + 1-β₂."""
+
     def bound(C):
         c = C * C
-        return math.sqrt((c + 1) / (2 * (2 * c + 1))) + math.sqrt((c + 1) ** 2 / (3 * (c * c + 4 * c + 2)))
+        return math.sqrt((c + 1) / (2 * (2 * c + 1))) + math.sqrt(
+            (c + 1) ** 2 / (3 * (c * c + 4 * c + 2))
+        )
 
     assert g["fail_worst_case_at_2"] == pytest.approx(bound(2.0), rel=1e-12)
     assert g["fail_worst_case_limit"] == pytest.approx(0.5 + 1 / math.sqrt(3), rel=1e-12)
@@ -123,10 +139,12 @@ def test_bias_corrected_counterexample_exercise(g):
     beta2_c10 = 1 / 101
     assert g["fail_ex_bc_min_theta"] == pytest.approx(1 - 0.9 * math.sqrt(1 - beta2_c10), rel=1e-12)
     np.testing.assert_allclose(
-        _adamlib_mod3(10.0, 300, bias_correction="explicit")[::3], 1.0, rtol=0, atol=0)
+        _adamlib_mod3(10.0, 300, bias_correction="explicit")[::3], 1.0, rtol=0, atol=0
+    )
 
 
 # -- the synthetic experiment ------------------------------------------------------------------
+
 
 def _transcribed_synthetic(alphas, steps, amsgrad, big_draws):
     """Reddi et al.'s Adam (Algorithm 1 without bias correction) or AMSGrad (Algorithm 2), ε = 0,
@@ -139,8 +157,12 @@ def _transcribed_synthetic(alphas, steps, amsgrad, big_draws):
     history[0] = x
     gradients = np.empty((steps,) + x.shape)
     for t in range(1, steps + 1):
-        grad = np.concatenate([np.where((t - phases) % period == 1, 1010.0, -10.0),
-                               np.where(big_draws[t - 1], 1010.0, -10.0)])
+        grad = np.concatenate(
+            [
+                np.where((t - phases) % period == 1, 1010.0, -10.0),
+                np.where(big_draws[t - 1], 1010.0, -10.0),
+            ]
+        )
         m = 0.9 * m + 0.1 * grad
         v = 0.99 * v + 0.01 * grad**2
         v_max = np.maximum(v_max, v)
@@ -155,8 +177,10 @@ def synthetic(g):
     steps = g["fail_syn_steps"]
     big_draws = np.random.default_rng(2018).random((steps, g["fail_syn_n_stochastic"])) < 0.01
     alphas = [g["fail_syn_alpha_small"], g["fail_syn_alpha_large"]]
-    return {name: _transcribed_synthetic(alphas, steps, name == "AMSGrad", big_draws)
-            for name in ("Adam", "AMSGrad")}
+    return {
+        name: _transcribed_synthetic(alphas, steps, name == "AMSGrad", big_draws)
+        for name in ("Adam", "AMSGrad")
+    }
 
 
 def test_synthetic_closed_forms(g):
@@ -165,7 +189,9 @@ def test_synthetic_closed_forms(g):
     assert g["fail_syn_cycle_slope"] == 10
     assert g["fail_syn_regret_floor_str"] == "20/101"
     assert g["fail_syn_regret_floor"] == pytest.approx(20 / 101, rel=1e-15)
-    assert g["fail_syn_mean_gradient"] == pytest.approx(float(Fraction(1, 100) * 1010 - Fraction(99, 100) * 10))
+    assert g["fail_syn_mean_gradient"] == pytest.approx(
+        float(Fraction(1, 100) * 1010 - Fraction(99, 100) * 10)
+    )
 
 
 def test_synthetic_runs_match_a_transcription_of_the_paper(g, synthetic):
@@ -174,18 +200,36 @@ def test_synthetic_runs_match_a_transcription_of_the_paper(g, synthetic):
     regrets would differ from a literal transcription of Algorithms 1 and 2."""
     tail = g["fail_syn_tail"]
     for row, alpha in enumerate((1, 4)):
-        tails = {name: history[-tail:].mean(axis=0)[row] for name, (history, _) in synthetic.items()}
-        assert g[f"fail_syn_adam_online_min_a{alpha}"] == pytest.approx(tails["Adam"][:101].min(), abs=1e-9)
-        assert g[f"fail_syn_amsgrad_online_max_a{alpha}"] == pytest.approx(tails["AMSGrad"][:101].max(), abs=1e-9)
-        assert g[f"fail_syn_amsgrad_online_min_a{alpha}"] == pytest.approx(tails["AMSGrad"][:101].min(), abs=1e-9)
-        assert g[f"fail_syn_amsgrad_phase0_a{alpha}"] == pytest.approx(tails["AMSGrad"][0], abs=1e-9)
-        assert g[f"fail_syn_adam_stochastic_a{alpha}"] == pytest.approx(tails["Adam"][101:].mean(), abs=1e-9)
-        assert g[f"fail_syn_amsgrad_stochastic_a{alpha}"] == pytest.approx(tails["AMSGrad"][101:].mean(), abs=1e-9)
-        assert g[f"fail_syn_stochastic_below_a{alpha}"] == int(np.sum(tails["AMSGrad"][101:] < tails["Adam"][101:]))
+        tails = {
+            name: history[-tail:].mean(axis=0)[row] for name, (history, _) in synthetic.items()
+        }
+        assert g[f"fail_syn_adam_online_min_a{alpha}"] == pytest.approx(
+            tails["Adam"][:101].min(), abs=1e-9
+        )
+        assert g[f"fail_syn_amsgrad_online_max_a{alpha}"] == pytest.approx(
+            tails["AMSGrad"][:101].max(), abs=1e-9
+        )
+        assert g[f"fail_syn_amsgrad_online_min_a{alpha}"] == pytest.approx(
+            tails["AMSGrad"][:101].min(), abs=1e-9
+        )
+        assert g[f"fail_syn_amsgrad_phase0_a{alpha}"] == pytest.approx(
+            tails["AMSGrad"][0], abs=1e-9
+        )
+        assert g[f"fail_syn_adam_stochastic_a{alpha}"] == pytest.approx(
+            tails["Adam"][101:].mean(), abs=1e-9
+        )
+        assert g[f"fail_syn_amsgrad_stochastic_a{alpha}"] == pytest.approx(
+            tails["AMSGrad"][101:].mean(), abs=1e-9
+        )
+        assert g[f"fail_syn_stochastic_below_a{alpha}"] == int(
+            np.sum(tails["AMSGrad"][101:] < tails["Adam"][101:])
+        )
         for name, key in (("Adam", "adam"), ("AMSGrad", "amsgrad")):
             history, gradients = synthetic[name]
             T = len(gradients)
-            regret = (gradients[:, row, 0] @ history[:-1, row, 0] + abs(gradients[:, row, 0].sum())) / T
+            regret = (
+                gradients[:, row, 0] @ history[:-1, row, 0] + abs(gradients[:, row, 0].sum())
+            ) / T
             assert g[f"fail_syn_{key}_regret_a{alpha}"] == pytest.approx(regret, rel=1e-9)
 
 
@@ -198,7 +242,10 @@ def test_synthetic_claims_of_the_prose(g):
     assert g["fail_syn_amsgrad_stochastic_a4"] < g["fail_syn_adam_stochastic_a4"]
     assert g["fail_syn_stochastic_below_a4"] >= 0.9 * g["fail_syn_n_stochastic"]
     for alpha in (1, 4):
-        assert min(g[f"fail_syn_adam_regret_a{alpha}"], g[f"fail_syn_amsgrad_regret_a{alpha}"]) > g["fail_syn_regret_floor"]
+        assert (
+            min(g[f"fail_syn_adam_regret_a{alpha}"], g[f"fail_syn_amsgrad_regret_a{alpha}"])
+            > g["fail_syn_regret_floor"]
+        )
 
 
 # -- three AMSGrads ----------------------------------------------------------------------------
@@ -224,8 +271,12 @@ def test_two_step_amsgrad_values(g, name):
     """Catches a chapter derivation (or an adamlib switch) that takes the maximum of the wrong
     quantity or corrects it at the wrong time: θ_2 after g = (1, 1/2) differs between the three."""
     assert g[f"fail_two_step_{name}"] == pytest.approx(TWO_STEP[name], rel=1e-12)
-    switches = {"pytorch": {"amsgrad": "max_v"}, "optax": {"amsgrad": "max_vhat"},
-                "paper": {"amsgrad": "max_v", "bias_correction": "none"}, "adam": {}}[name]
+    switches = {
+        "pytorch": {"amsgrad": "max_v"},
+        "optax": {"amsgrad": "max_vhat"},
+        "paper": {"amsgrad": "max_v", "bias_correction": "none"},
+        "adam": {},
+    }[name]
     config = AdamConfig(lr=1.0, betas=(B1, B2), eps=0.0, **switches)
     theta = np.zeros(1)
     state = reference.init(theta, config)
@@ -250,6 +301,7 @@ def test_amsgrad_threshold_exercise(g):
 
 # -- RAdam -------------------------------------------------------------------------------------
 
+
 def _rho(t, b):
     return 2 / (1 - b) - 1 - 2 * t * b**t / (1 - b**t)
 
@@ -264,7 +316,9 @@ def _var_exact(rho):
     digits because the two terms cancel to about 1/ρ."""
     with mpmath.workdps(30):
         rho = mpmath.mpf(rho)
-        return float(rho / (rho - 2) - rho / 2 * (mpmath.gamma((rho - 1) / 2) / mpmath.gamma(rho / 2)) ** 2)
+        return float(
+            rho / (rho - 2) - rho / 2 * (mpmath.gamma((rho - 1) / 2) / mpmath.gamma(rho / 2)) ** 2
+        )
 
 
 def test_rho_t_is_liu_et_al_sma_length(g):
@@ -287,10 +341,12 @@ def test_variance_formulas(g):
     for rho_value in (5, 10, 100, 500):
         assert g[f"fail_var_exact_{rho_value}"] == pytest.approx(_var_exact(rho_value), rel=1e-12)
         assert g[f"fail_var_first_order_{rho_value}"] == pytest.approx(
-            rho_value / (2 * (rho_value - 2) * (rho_value - 4)), rel=1e-14)
+            rho_value / (2 * (rho_value - 2) * (rho_value - 4)), rel=1e-14
+        )
     assert g["fail_var_ratio_exact"] == pytest.approx(_var_exact(5) / _var_exact(500), rel=1e-12)
-    assert g["fail_var_ratio_first_order"] == pytest.approx(float(Fraction(5, 6) / Fraction(500, 2 * 498 * 496)),
-                                                            rel=1e-14)
+    assert g["fail_var_ratio_first_order"] == pytest.approx(
+        float(Fraction(5, 6) / Fraction(500, 2 * 498 * 496)), rel=1e-14
+    )
     assert 100 < g["fail_var_ratio_exact"] < g["fail_var_ratio_first_order"]
 
 
@@ -299,7 +355,9 @@ def test_rectification_and_thresholds(g):
     with ρ_t > 4 is t = 5 and with ρ_t > 5 is t = 6, for β₂ = 0.9, 0.99, 0.999."""
     rho_t, rho_inf = sp.symbols("rho_t rho_infty", positive=True)
     r_t = sp.sympify(g["fail_rect_str"], locals={"rho_t": rho_t, "rho_infty": rho_inf})
-    expected = sp.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    expected = sp.sqrt(
+        (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+    )
     for values in ({rho_t: 5, rho_inf: 1999}, {rho_t: 37, rho_inf: 199}):
         assert float(r_t.subs(values)) == pytest.approx(float(expected.subs(values)), rel=1e-14)
     for b in ("0.9", "0.99", "0.999"):
@@ -316,7 +374,9 @@ def test_monte_carlo_agrees_with_the_derivation(g):
     seeded estimates must agree with the exact model within sampling error (400 000 draws) and,
     on Gaussian gradients, within the SMA approximation the text states (about ten per cent)."""
     for rho_value, tolerance in ((5, 0.05), (10, 0.02), (100, 0.02)):
-        assert g[f"fail_mc_model_var_{rho_value}"] == pytest.approx(_var_exact(rho_value), rel=tolerance)
+        assert g[f"fail_mc_model_var_{rho_value}"] == pytest.approx(
+            _var_exact(rho_value), rel=tolerance
+        )
     for t in (5, 10, 100, 1000):
         assert g[f"fail_mc_var_model_t{t}"] == pytest.approx(_var_exact(_rho(t, 0.999)), rel=1e-11)
         assert g[f"fail_mc_var_psi_t{t}"] == pytest.approx(g[f"fail_mc_var_model_t{t}"], rel=0.12)
@@ -341,7 +401,9 @@ def test_warmup_points(g):
     >= 9/10 for β₂ = 0.999."""
     assert g["fail_warmup_half_999"] == next(t for t in range(5, 10**5) if _r(t, 0.999) >= 0.5)
     assert g["fail_warmup_09_999"] == next(t for t in range(5, 10**5) if _r(t, 0.999) >= 0.9)
-    assert g["fail_warmup_half_over_rho_inf"] == pytest.approx(g["fail_warmup_half_999"] / 1999, rel=1e-12)
+    assert g["fail_warmup_half_over_rho_inf"] == pytest.approx(
+        g["fail_warmup_half_999"] / 1999, rel=1e-12
+    )
 
 
 def test_never_rectified_exercise(g):
@@ -353,6 +415,7 @@ def test_never_rectified_exercise(g):
 
 
 # -- longer runs and the real torch optimizers -------------------------------------------------
+
 
 def _scalar_paper_run(alpha: float, phase: int, amsgrad: bool, horizons: tuple[int, ...]):
     """One coordinate of Reddi et al.'s Adam (Algorithm 1 without bias correction) or AMSGrad
@@ -420,10 +483,13 @@ def test_real_torch_amsgrad_and_radam(g):
     assert g["fail_torch_radam_first_rectified"] == 6
 
 
-@pytest.mark.parametrize("name, pieces", [
-    ("fail_worst_case", [r"\min_{k \ge 0} \frac{s_2 + s_3}{s_1}", r"\sqrt"]),
-    ("fail_regret_limit", [r"\lim_{T \to \infty} \frac{R_T}{T}", r"\frac{2 C}{3}"]),
-])
+@pytest.mark.parametrize(
+    "name, pieces",
+    [
+        ("fail_worst_case", [r"\min_{k \ge 0} \frac{s_2 + s_3}{s_1}", r"\sqrt"]),
+        ("fail_regret_limit", [r"\lim_{T \to \infty} \frac{R_T}{T}", r"\frac{2 C}{3}"]),
+    ],
+)
 def test_glued_equations_render_as_latex(name, pieces):
     """Catches a glued equation whose left-hand side is a SymPy Symbol with a LaTeX name, which
     SymPy mangles (the old "min_{k (s 2 + s 3)/s 1}")."""
@@ -434,6 +500,7 @@ def test_glued_equations_render_as_latex(name, pieces):
 
 
 # -- referee round: independent checks of the long runs, the RAdam identity and the prose format -
+
 
 def _time_stepped_all_phases(alphas, steps, amsgrad):
     """Reddi et al.'s Adam (Algorithm 1 without bias correction) or AMSGrad (Algorithm 2) on the
@@ -458,8 +525,10 @@ def _time_stepped_all_phases(alphas, steps, amsgrad):
 @pytest.fixture(scope="module")
 def long_tails(g):
     steps = g["fail_long_steps"]
-    return {name: _time_stepped_all_phases([1.0, 4.0], steps, name == "AMSGrad")
-            for name in ("Adam", "AMSGrad")}
+    return {
+        name: _time_stepped_all_phases([1.0, 4.0], steps, name == "AMSGrad")
+        for name in ("Adam", "AMSGrad")
+    }
 
 
 def test_long_run_numbers_of_the_prose(g, long_tails):
@@ -498,16 +567,28 @@ def test_prose_formats_numbers_for_readers(g, long_tails):
     assert g["fail_var_exact_500_text"] == _sci(_var_exact(500), 3) == "1.008 × 10⁻³"
     assert g["fail_var_first_order_500_text"] == _sci(500 / (2 * 498 * 496), 3)
     assert g["fail_adam_max_dev_from_1_text"] == "0" and g["fail_ex_bc_max_dev_text"] == "0"
-    for key in ("fail_exact_vs_adamlib", "fail_exact_vs_adamlib_amsgrad", "fail_long_vs_adamlib",
-                "fail_radam_adam_identity", "fail_ex_momentum_only_max_dev"):
+    for key in (
+        "fail_exact_vs_adamlib",
+        "fail_exact_vs_adamlib_amsgrad",
+        "fail_long_vs_adamlib",
+        "fail_radam_adam_identity",
+        "fail_ex_momentum_only_max_dev",
+    ):
         assert g[f"{key}_text"] == _sci(g[key], 1)
         assert "e-" not in g[f"{key}_text"]
-    assert g["fail_rho_first_steps_999_text"] == ", ".join(f"{_rho(t, 0.999):.4f}" for t in range(1, 8))
+    assert g["fail_rho_first_steps_999_text"] == ", ".join(
+        f"{_rho(t, 0.999):.4f}" for t in range(1, 8)
+    )
     r = {t: _r(t, 0.999) for t in range(5, 9)}
-    assert g["fail_radam_moves_paper_text"] == ", ".join(f"{x:.4f}" for x in [3.0] * 4 + [r[t] for t in range(5, 9)])
+    assert g["fail_radam_moves_paper_text"] == ", ".join(
+        f"{x:.4f}" for x in [3.0] * 4 + [r[t] for t in range(5, 9)]
+    )
     torch_moves = [3.0] * 5 + [r[t] for t in range(6, 9)]
-    assert g["fail_radam_moves_torch_text"] == g["fail_torch_radam_moves_text"] == ", ".join(
-        f"{x:.4f}" for x in torch_moves)
+    assert (
+        g["fail_radam_moves_torch_text"]
+        == g["fail_torch_radam_moves_text"]
+        == ", ".join(f"{x:.4f}" for x in torch_moves)
+    )
     lo, hi = (f"{x:.3f}" for x in (long_tails["AMSGrad"][1].min(), long_tails["AMSGrad"][1].max()))
     expected = f"at {lo} in every phase" if lo == hi else f"between {lo} and {hi} in every phase"
     assert g["fail_long_amsgrad_a4_range"] == expected

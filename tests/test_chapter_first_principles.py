@@ -30,15 +30,18 @@ def worst_case_bound(beta1: float, beta2: float, t: int) -> float:
     term (no closed form), times the bias-correction factors."""
     ages = np.arange(t)
     cauchy_schwarz = math.sqrt(np.sum((beta1**ages / np.sqrt(beta2) ** ages) ** 2))
-    return ((1 - beta1) / (1 - beta1**t) * math.sqrt((1 - beta2**t) / (1 - beta2))
-            * cauchy_schwarz)
+    return (1 - beta1) / (1 - beta1**t) * math.sqrt((1 - beta2**t) / (1 - beta2)) * cauchy_schwarz
 
 
 def test_defaults_are_those_of_the_paper_preset(g):
     """Catches a chapter quoting defaults that differ from Algorithm 1 as adamlib encodes it."""
     paper = variants.get("paper-adam")
     assert (g["alpha_default"], g["beta1_default"], g["beta2_default"], g["eps_default"]) == (
-        paper.lr, paper.betas[0], paper.betas[1], paper.eps)
+        paper.lr,
+        paper.betas[0],
+        paper.betas[1],
+        paper.eps,
+    )
 
 
 def test_ema_weights_sum_to_one_minus_beta_power(g):
@@ -49,8 +52,9 @@ def test_ema_weights_sum_to_one_minus_beta_power(g):
     for steps in (1, 2, 7, 40):
         for beta in (0.5, 0.9, 0.999):
             direct = sum((1 - beta) * beta ** (steps - i) for i in range(1, steps + 1))
-            assert float(closed_form.subs({beta1: beta, t: steps})) == pytest.approx(direct,
-                                                                                     rel=1e-12)
+            assert float(closed_form.subs({beta1: beta, t: steps})) == pytest.approx(
+                direct, rel=1e-12
+            )
     assert g["fp_weight_sum_beta2_t100"] == pytest.approx(1 - BETA2**100, rel=1e-12)
 
 
@@ -64,9 +68,11 @@ def test_worst_case_step_bound(g):
     assert g["fp_burst_step"] == pytest.approx(expected, rel=1e-10)
     gamma = BETA1**2 / BETA2
     assert g["fp_worst_case_limit"] == pytest.approx(
-        (1 - BETA1) / math.sqrt((1 - BETA2) * (1 - gamma)), rel=1e-12)
-    assert worst_case_bound(BETA1, BETA2, 60_000) == pytest.approx(g["fp_worst_case_limit"],
-                                                                   rel=1e-9)
+        (1 - BETA1) / math.sqrt((1 - BETA2) * (1 - gamma)), rel=1e-12
+    )
+    assert worst_case_bound(BETA1, BETA2, 60_000) == pytest.approx(
+        g["fp_worst_case_limit"], rel=1e-9
+    )
     assert g["fp_paper_bound"] == pytest.approx((1 - BETA1) / math.sqrt(1 - BETA2), rel=1e-12)
     assert g["fp_worst_case_limit"] > g["fp_paper_bound"]
 
@@ -76,8 +82,9 @@ def test_no_gradient_sequence_beats_the_bound():
     sequences run through adamlib never step further than B_t."""
     rng = np.random.default_rng(0)
     t = 30
-    streams = np.concatenate([rng.standard_normal((t, 200)),
-                              np.exp(rng.standard_normal((t, 200)) * 3)], axis=1)
+    streams = np.concatenate(
+        [rng.standard_normal((t, 200)), np.exp(rng.standard_normal((t, 200)) * 3)], axis=1
+    )
     config = AdamConfig(lr=1.0, betas=(BETA1, BETA2), eps=0.0)
     thetas = reference.trajectory(np.zeros(400), lambda theta, s: streams[s - 1], config, t)
     assert np.abs(thetas[-1] - thetas[-2]).max() <= worst_case_bound(BETA1, BETA2, t) * (1 + 1e-12)
@@ -110,10 +117,10 @@ def test_trajectory_matches_torch_and_adamlib(g):
         x, y = theta
         return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
 
-    final = reference.trajectory(np.array([-1.2, 1.0]), grad, config,
-                                 g["fp_rosenbrock_steps"])[-1]
+    final = reference.trajectory(np.array([-1.2, 1.0]), grad, config, g["fp_rosenbrock_steps"])[-1]
     assert (g["fp_rosenbrock_final_x"], g["fp_rosenbrock_final_y"]) == pytest.approx(
-        tuple(final), rel=1e-12)
+        tuple(final), rel=1e-12
+    )
 
 
 def test_exercise_solutions(g):
@@ -128,14 +135,25 @@ def test_exercise_solutions(g):
     assert g["fp_ex_rmsprop_bound_t1000"] == pytest.approx(spike, rel=1e-10)
 
 
-@pytest.mark.parametrize("label", ["alg-adam", "eq-adam-init", "eq-adam-m", "eq-adam-v",
-                                   "eq-adam-bias-correction", "eq-adam-update"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "alg-adam",
+        "eq-adam-init",
+        "eq-adam-m",
+        "eq-adam-v",
+        "eq-adam-bias-correction",
+        "eq-adam-update",
+    ],
+)
 def test_cited_labels_are_defined_once_in_the_book(label):
     """Catches a renamed or duplicated label that adamlib's docstrings and teachers cite."""
-    pattern = re.compile(rf"(\$\$\s*\({re.escape(label)}\)|^:label:\s*{re.escape(label)}\s*$)",
-                         re.M)
-    definitions = {path.name: len(pattern.findall(path.read_text()))
-                   for path in CHAPTERS_DIR.glob("*.md")}
+    pattern = re.compile(
+        rf"(\$\$\s*\({re.escape(label)}\)|^:label:\s*{re.escape(label)}\s*$)", re.M
+    )
+    definitions = {
+        path.name: len(pattern.findall(path.read_text())) for path in CHAPTERS_DIR.glob("*.md")
+    }
     assert sum(definitions.values()) == 1, {k: v for k, v in definitions.items() if v}
     assert definitions.get(f"{CHAPTER}.md") == 1
 
@@ -172,8 +190,9 @@ def test_glued_limit_is_the_closed_form(g):
     """Catches a glued B_∞ that is not (1-β₁)/√((1-β₂)(1-γ)) (e.g. the paper's bound
     (1-β₁)/√(1-β₂)), compared at random points with γ = β₁²/β₂ < 1."""
     beta1, beta2, gamma = sp.symbols("beta1 beta2 gamma", positive=True)
-    glued_limit = sp.sympify(g["fp_step_bound_limit_str"],
-                             locals={"beta1": beta1, "beta2": beta2, "gamma": gamma})
+    glued_limit = sp.sympify(
+        g["fp_step_bound_limit_str"], locals={"beta1": beta1, "beta2": beta2, "gamma": gamma}
+    )
     for b1, b2, t in ((0.9, 0.999, 40_000), (0.5, 0.6, 500), (0.95, 0.99, 20_000)):
         value = float(glued_limit.subs({beta1: b1, beta2: b2, gamma: b1**2 / b2}))
         assert value == pytest.approx(worst_case_bound(b1, b2, t), rel=1e-8)
@@ -215,8 +234,9 @@ def test_what_it_takes_to_break_the_paper_bounds(g):
     assert g["fp_cross_second_t"] == second == 2
     boundary = 1 - math.sqrt(1 - BETA2)
     assert g["fp_boundary_beta1"] == pytest.approx(boundary, rel=1e-14)
-    assert g["fp_boundary_limit"] == pytest.approx(worst_case_bound(boundary, BETA2, 60_000),
-                                                   rel=1e-8)
+    assert g["fp_boundary_limit"] == pytest.approx(
+        worst_case_bound(boundary, BETA2, 60_000), rel=1e-8
+    )
     assert g["fp_boundary_limit"] == pytest.approx(4.0387, abs=1e-4)
 
 

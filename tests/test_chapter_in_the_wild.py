@@ -70,8 +70,9 @@ def test_distinct_presets_at_defaults_from_the_frameworks(g):
     assert g["n_distinct_defaults"] == len(groups) == 9
     assert sorted(map(sorted, g["default_groups"])) == sorted(map(sorted, groups))
     heads = [group[0] for group in groups]
-    assert min(deviation(runs[a], runs[b]) for i, a in enumerate(heads)
-               for b in heads[i + 1:]) > 1e-9
+    assert (
+        min(deviation(runs[a], runs[b]) for i, a in enumerate(heads) for b in heads[i + 1 :]) > 1e-9
+    )
 
 
 def test_every_preset_matches_its_framework_at_defaults(g):
@@ -117,8 +118,9 @@ def test_eps_equivalence_closed_form(g):
     """Catches a wrong eps/eps-hat equivalence (e.g. eps·sqrt(1-β₂ᵗ) or eps/(1-β₂ᵗ)): form B
     is form A with eps = eps_hat/sqrt(1-β₂ᵗ)."""
     eps, eps_hat, beta2, t = sp.symbols("epsilon epsilonhat beta2 t", positive=True)
-    equation = sp.sympify(g["eps_equivalent"], locals={"epsilon": eps, "epsilonhat": eps_hat,
-                                                       "beta2": beta2, "t": t})
+    equation = sp.sympify(
+        g["eps_equivalent"], locals={"epsilon": eps, "epsilonhat": eps_hat, "beta2": beta2, "t": t}
+    )
     assert sp.simplify(equation.rhs - eps_hat / sp.sqrt(1 - beta2**t)) == 0
     for t_ in (1, 10, 100, 1000):
         assert g[f"eps_factor_{t_}"] == pytest.approx(float(1 / sp.sqrt(1 - B2**t_)), rel=1e-12)
@@ -141,19 +143,38 @@ def test_default_eps_first_steps(g):
     """Catches a preset with the wrong default eps or the wrong form: each preset's first step
     for g = 1e-8, lr = 1 from the three closed forms (A: -g/(g+ε), B: -√(1-β₂)g/(√(1-β₂)g+ε),
     C: -(1-β₁)g/(√(1-β₂)g+ε)) with that framework's documented default ε."""
-    documented_eps = {"keras-adam": 1e-7, "keras-adamw": 1e-7, "mxnet2-adamw": 1e-6,
-                      "bert-adamweightdecay": 1e-6, "hf-adamw": 1e-6}
+    documented_eps = {
+        "keras-adam": 1e-7,
+        "keras-adamw": 1e-7,
+        "mxnet2-adamw": 1e-6,
+        "bert-adamweightdecay": 1e-6,
+        "hf-adamw": 1e-6,
+    }
     # shared/reference/adam-variants.md §9; every other preset is form A ("explicit").
-    documented_form = {name: "folded" for name in (
-        "paper-adam-epshat", "keras-adam", "keras-adamw", "mxnet1-adam", "mxnet2-adam",
-        "mxnet2-adamw", "hf-adamw", "fairseq-adam", "fairseq-fusedv1", "tf1-adam")} | {"bert-adamweightdecay": "none"}
+    documented_form = {
+        name: "folded"
+        for name in (
+            "paper-adam-epshat",
+            "keras-adam",
+            "keras-adamw",
+            "mxnet1-adam",
+            "mxnet2-adam",
+            "mxnet2-adamw",
+            "hf-adamw",
+            "fairseq-adam",
+            "fairseq-fusedv1",
+            "tf1-adam",
+        )
+    } | {"bert-adamweightdecay": "none"}
     grad = sp.Rational(1, 10**8)
     for name, step in g["default_eps_steps"].items():
         eps = sp.nsimplify(documented_eps.get(name, 1e-8))
         form = documented_form.get(name, "explicit")
-        expected = {"explicit": -grad / (grad + eps),
-                    "folded": -sp.sqrt(1 - B2) * grad / (sp.sqrt(1 - B2) * grad + eps),
-                    "none": -(1 - B1) * grad / (sp.sqrt(1 - B2) * grad + eps)}[form]
+        expected = {
+            "explicit": -grad / (grad + eps),
+            "folded": -sp.sqrt(1 - B2) * grad / (sp.sqrt(1 - B2) * grad + eps),
+            "none": -(1 - B1) * grad / (sp.sqrt(1 - B2) * grad + eps),
+        }[form]
         assert step == pytest.approx(float(expected), rel=1e-10), name
     assert g["default_eps_step_keras"] == g["default_eps_steps"]["keras-adam"]
 
@@ -210,8 +231,11 @@ def test_l2_before_or_after_clipping(g):
 def test_bert_exclusions_warmup_and_first_step(g):
     """Catches BERT decaying biases or LayerNorm, a warmup read at the 1-based step, and a
     wrong no-bias-correction ratio (1-β₁)/√(1-β₂) = √10."""
-    assert g["bert_shrink"] == {"dense/kernel": pytest.approx(1e-5, rel=1e-9),
-                                "dense/bias": 0.0, "LayerNorm/gamma": 0.0}
+    assert g["bert_shrink"] == {
+        "dense/kernel": pytest.approx(1e-5, rel=1e-9),
+        "dense/bias": 0.0,
+        "LayerNorm/gamma": 0.0,
+    }
     assert g["bert_warm_first_move"] == 0.0
     assert g["bert_first_step_ratio"] == pytest.approx(math.sqrt(10), rel=1e-14)
     assert g["bert_first_step_ratio_measured"] == pytest.approx(math.sqrt(10), rel=1e-12)
@@ -245,17 +269,29 @@ def test_mxnet_docstring_differs_from_the_seed_block(g):
     problem (w = linspace(-2, 2, 5), g = 2(w-1) + N(0,1) seeded by t, lr = wd = 0.05,
     rescale 0.5, clip 0.4, ε = 1e-6, 50 steps), against the seed block's transcription
     (tests/transcriptions/seed_post.py), neither through adamlib."""
-    hyper = dict(learning_rate=0.05, beta1=0.9, beta2=0.999, epsilon=1e-6, wd=0.05,
-                 rescale_grad=0.5, clip_gradient=0.4)
+    hyper = dict(
+        learning_rate=0.05,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-6,
+        wd=0.05,
+        rescale_grad=0.5,
+        clip_gradient=0.4,
+    )
     seed_block = seed_post.AdamWithoutBiasCorrection(**hyper)
     w_seed = w_doc = np.linspace(-2.0, 2.0, 5)
     m = v = np.zeros(5)
     worst = 0.0
     for t in range(1, 51):
-        w_seed = seed_block.step(w_seed, 2.0 * (w_seed - 1.0)
-                                 + np.random.default_rng(t).normal(size=5))
-        grad = np.clip(0.5 * (2.0 * (w_doc - 1.0) + np.random.default_rng(t).normal(size=5)),
-                       -0.4, 0.4) + 0.05 * w_doc
+        w_seed = seed_block.step(
+            w_seed, 2.0 * (w_seed - 1.0) + np.random.default_rng(t).normal(size=5)
+        )
+        grad = (
+            np.clip(
+                0.5 * (2.0 * (w_doc - 1.0) + np.random.default_rng(t).normal(size=5)), -0.4, 0.4
+            )
+            + 0.05 * w_doc
+        )
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad**2
         w_doc = w_doc - 0.05 * (m / (np.sqrt(v) + 1e-6) + 0.05 * w_doc)
@@ -316,8 +352,9 @@ def _torch_run(config, grads, per_step):
 
 
 def _adamlib_run(config, grads):
-    thetas = reference.trajectory(np.array([1.0]), lambda _, t: np.array([grads[t - 1]]), config,
-                                  len(grads))
+    thetas = reference.trajectory(
+        np.array([1.0]), lambda _, t: np.array([grads[t - 1]]), config, len(grads)
+    )
     return np.array([float(theta[0]) for theta in thetas])
 
 
@@ -348,8 +385,11 @@ def test_hf_recipe_on_torch():
     grads = list(np.random.default_rng(8).normal(size=30))
 
     def hf_settings(t):
-        return {"lr": lr * (1 - lr * lam), "weight_decay": lam / (1 - lr * lam),
-                "eps": 1e-6 / math.sqrt(1 - 0.999**t)}
+        return {
+            "lr": lr * (1 - lr * lam),
+            "weight_decay": lam / (1 - lr * lam),
+            "eps": 1e-6 / math.sqrt(1 - 0.999**t),
+        }
 
     def old_param_settings(t):
         return {"lr": lr, "weight_decay": lam, "eps": 1e-6 / math.sqrt(1 - 0.999**t)}
@@ -359,15 +399,28 @@ def test_hf_recipe_on_torch():
     assert np.max(np.abs(_torch_run(config, grads, old_param_settings) - expected)) > 1e-5
 
 
-@pytest.mark.parametrize("name, settings", [
-    ("mxnet2-adamw", lambda t: {"lr": 0.01, "eps": 1e-6 / math.sqrt(1 - 0.999**t),
-                                "weight_decay": 0.05 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t)}),
-    ("bert-adamweightdecay", lambda t: {"lr": 0.01 * (1 - 0.9**t) / math.sqrt(1 - 0.999**t),
-                                        "eps": 1e-6 / math.sqrt(1 - 0.999**t),
-                                        "weight_decay": 0.05 * math.sqrt(1 - 0.999**t)
-                                        / (1 - 0.9**t)}),
-    ("paper-adamw", lambda t: {"lr": 0.01, "eps": 1e-8, "weight_decay": 0.05 / 0.01}),
-])
+@pytest.mark.parametrize(
+    "name, settings",
+    [
+        (
+            "mxnet2-adamw",
+            lambda t: {
+                "lr": 0.01,
+                "eps": 1e-6 / math.sqrt(1 - 0.999**t),
+                "weight_decay": 0.05 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t),
+            },
+        ),
+        (
+            "bert-adamweightdecay",
+            lambda t: {
+                "lr": 0.01 * (1 - 0.9**t) / math.sqrt(1 - 0.999**t),
+                "eps": 1e-6 / math.sqrt(1 - 0.999**t),
+                "weight_decay": 0.05 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t),
+            },
+        ),
+        ("paper-adamw", lambda t: {"lr": 0.01, "eps": 1e-8, "weight_decay": 0.05 / 0.01}),
+    ],
+)
 def test_recipe_table_rows_on_torch(name, settings):
     """Layer 1: the chapter's recipe table for MXNet 2's AdamW, BERT and the AdamW paper, typed
     here from the table, reproduces the preset on torch.optim.AdamW; the same run with plain
@@ -396,8 +449,9 @@ def test_exercises(g):
     candidates = [math.floor(critical), math.ceil(critical)]
     best = max(candidates, key=lambda k: float((1 - B1**k) / sp.sqrt(1 - B2**k)))
     assert g["ex_bert_peak_step"] == best
-    assert g["ex_bert_peak_ratio"] == pytest.approx(float((1 - B1**best) / sp.sqrt(1 - B2**best)),
-                                                    rel=1e-12)
+    assert g["ex_bert_peak_ratio"] == pytest.approx(
+        float((1 - B1**best) / sp.sqrt(1 - B2**best)), rel=1e-12
+    )
     assert g["ex_bert_peak_measured"] == pytest.approx(g["ex_bert_peak_ratio"], rel=1e-10)
 
 
@@ -424,7 +478,9 @@ def _adam_run(grad_fn, theta0, steps, lr, form, eps, wd=0.0, target="old", amsgr
             update = lr * math.sqrt(c2) / c1 * m / (np.sqrt(v_used) + eps)
         else:
             update = lr * m / (np.sqrt(v_used) + eps)
-        theta = theta * (1 - lr * wd) - update if target == "old" else (theta - update) * (1 - lr * wd)
+        theta = (
+            theta * (1 - lr * wd) - update if target == "old" else (theta - update) * (1 - lr * wd)
+        )
         history.append(theta.copy())
     return np.array(history)
 
@@ -463,9 +519,13 @@ def test_trajectory_final_gaps(g):
         "keras-adam": dict(form="B", eps=1e-7),
         "paper-adam-epshat": dict(form="B", eps=1e-8),
     }
-    final = {name: float(np.linalg.norm(_adam_run(grad_fn, np.zeros(8), steps, 1e-2, **kw)[-1]
-                                         - base[-1]) / np.linalg.norm(optimum))
-             for name, kw in runs.items()}
+    final = {
+        name: float(
+            np.linalg.norm(_adam_run(grad_fn, np.zeros(8), steps, 1e-2, **kw)[-1] - base[-1])
+            / np.linalg.norm(optimum)
+        )
+        for name, kw in runs.items()
+    }
     assert g["traj_farthest_final"] == pytest.approx(final["bert-adamweightdecay"], rel=1e-6)
     for name in ("optax-amsgrad", "pytorch-adamw", "hf-adamw", "keras-adam"):
         assert g[f"traj_final_{name.replace('-', '_')}"] == pytest.approx(final[name], rel=1e-6)

@@ -38,8 +38,9 @@ def _expr(text: str) -> sp.Expr:
     return sp.sympify(text)
 
 
-def _adam_transcription(theta0, loss_grad, lr, steps, l2=0.0, decay=0.0, eps=1e-8,
-                        betas=(0.9, 0.999)):
+def _adam_transcription(
+    theta0, loss_grad, lr, steps, l2=0.0, decay=0.0, eps=1e-8, betas=(0.9, 0.999)
+):
     """PyTorch's Adam (l2: weight_decay of torch.optim.Adam) or AdamW (decay: weight_decay of
     torch.optim.AdamW, θ ← θ(1 - lr·λ) before the step), form A, written from the algorithm box.
     Returns every iterate."""
@@ -60,6 +61,7 @@ def _adam_transcription(theta0, loss_grad, lr, steps, l2=0.0, decay=0.0, eps=1e-
 
 # -- plain SGD ------------------------------------------------------------------------------------
 
+
 def test_sgd_equivalent_penalty_is_lambda_over_alpha(g):
     """Catches a chapter whose proposition derives the wrong equivalence (λ' = λ·α, λ' = λ, or a
     sign error in either update rule)."""
@@ -79,6 +81,7 @@ def test_sgd_trajectories_coincide(g):
 
 
 # -- momentum -------------------------------------------------------------------------------------
+
 
 def _explicit_momentum_difference(k: int) -> sp.Expr:
     """θ_k(L2) - θ_k(decay) after a shared history θ_0..θ_{k-1}, from the recurrences step by
@@ -126,6 +129,7 @@ def test_long_run_momentum_penalty(g):
 
 
 # -- Adam -----------------------------------------------------------------------------------------
+
 
 def test_preconditioner_admits_no_penalty(g):
     """Catches a derivation that finds a spurious λ' for a preconditioner that is not a multiple
@@ -229,13 +233,23 @@ def noise_runs(g):
     """The chapter's noisy-quadratic setup (read from its glued parameters) run with the NumPy
     transcription, for the chapter's seed and two more: {seed: {"l2": ..., "adamw": ...}},
     each (replicas, scales) of time averages."""
-    scales = np.logspace(np.log10(g["l2wd_noise_s_min"]), np.log10(g["l2wd_noise_s_max"]),
-                         g["l2wd_noise_count"])
-    setup = dict(scales=scales, replicas=g["l2wd_noise_replicas"], steps=g["l2wd_noise_steps"],
-                 burn_in=g["l2wd_noise_burn_in"] - 1, lr=g["l2wd_noise_alpha"])
-    runs = {seed: {"l2": _noisy_quadratic(seed, l2=g["l2wd_noise_lam_l2"], **setup),
-                   "adamw": _noisy_quadratic(seed, decay=g["l2wd_noise_lam"], **setup)}
-            for seed in NOISE_SEEDS}
+    scales = np.logspace(
+        np.log10(g["l2wd_noise_s_min"]), np.log10(g["l2wd_noise_s_max"]), g["l2wd_noise_count"]
+    )
+    setup = dict(
+        scales=scales,
+        replicas=g["l2wd_noise_replicas"],
+        steps=g["l2wd_noise_steps"],
+        burn_in=g["l2wd_noise_burn_in"] - 1,
+        lr=g["l2wd_noise_alpha"],
+    )
+    runs = {
+        seed: {
+            "l2": _noisy_quadratic(seed, l2=g["l2wd_noise_lam_l2"], **setup),
+            "adamw": _noisy_quadratic(seed, decay=g["l2wd_noise_lam"], **setup),
+        }
+        for seed in NOISE_SEEDS
+    }
     return scales, runs
 
 
@@ -260,13 +274,15 @@ def test_adam_l2_is_centred_on_the_ridge_minimiser(g, noise_runs):
     numbers do not support: on every seed and noise scale the mean is within 3.5 standard errors
     of hc/(h + λ') = 1/2, pooled over the three seeds within 3.5, and the chapter's own run
     (seed 0) within 3."""
-    scales, runs = noise_runs
+    _scales, runs = noise_runs
     ridge = 1.0 / (1.0 + g["l2wd_noise_lam_l2"])
     assert g["l2wd_noise_ridge"] == pytest.approx(ridge, rel=1e-12)
     for seed in NOISE_SEEDS:
         mean, error = _mean_and_error(runs[seed]["l2"])
         assert np.abs((mean - ridge) / error).max() < 3.5, seed
-    pooled_mean, pooled_error = _mean_and_error(np.concatenate([runs[k]["l2"] for k in NOISE_SEEDS]))
+    pooled_mean, pooled_error = _mean_and_error(
+        np.concatenate([runs[k]["l2"] for k in NOISE_SEEDS])
+    )
     assert np.abs((pooled_mean - ridge) / pooled_error).max() < 3.5
     # The glued summary numbers, recomputed from the transcription's seed-0 run.
     mean, error = _mean_and_error(runs[0]["l2"])
@@ -301,7 +317,8 @@ def test_adamw_heuristic_accuracy(g, noise_runs):
         assert np.all((relative[quiet] < 0) & (relative[quiet] > -0.005)), seed
         assert np.abs((mean - predicted) / error)[~quiet].max() < 3.5, seed
     pooled_mean, pooled_error = _mean_and_error(
-        np.concatenate([runs[k]["adamw"] for k in NOISE_SEEDS]))
+        np.concatenate([runs[k]["adamw"] for k in NOISE_SEEDS])
+    )
     assert np.all(((pooled_mean - predicted) / pooled_error)[quiet] < -2)
 
     mean, error = _mean_and_error(runs[0]["adamw"])
@@ -345,24 +362,33 @@ def test_zero_loss_trajectory_ignores_penalty_strength(g):
     different paths), a first step other than -α·sign(θ_0), an AdamW factor other than
     (1 - αλ)^T, and a wrong step count for the L2 run's approach to zero."""
     assert g["l2wd_zero_loss_max_difference"] < 1e-12
-    np.testing.assert_allclose(g["l2wd_zero_loss_first_steps_over_alpha"], [-1.0, 1.0, -1.0],
-                               rtol=1e-12)
-    alpha, lam, steps = g["l2wd_zero_loss_alpha"], g["l2wd_zero_loss_lam"], g["l2wd_zero_loss_steps"]
-    np.testing.assert_allclose(g["l2wd_zero_loss_adamw_factors"], (1 - alpha * lam) ** steps,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        g["l2wd_zero_loss_first_steps_over_alpha"], [-1.0, 1.0, -1.0], rtol=1e-12
+    )
+    alpha, lam, steps = (
+        g["l2wd_zero_loss_alpha"],
+        g["l2wd_zero_loss_lam"],
+        g["l2wd_zero_loss_steps"],
+    )
+    np.testing.assert_allclose(
+        g["l2wd_zero_loss_adamw_factors"], (1 - alpha * lam) ** steps, rtol=1e-12
+    )
     assert g["l2wd_zero_loss_adamw_factor"] == pytest.approx(0.606379, abs=5e-7)
 
     # The step at which the L2 run is first below 1 % of θ_0, rerun with the transcription.
     theta0 = np.array([1.0, -0.5, 0.25])
-    l2_path = _adam_transcription(theta0, lambda theta, _t: np.zeros_like(theta), alpha, steps,
-                                  l2=1e-4, eps=0.0)
+    l2_path = _adam_transcription(
+        theta0, lambda theta, _t: np.zeros_like(theta), alpha, steps, l2=1e-4, eps=0.0
+    )
     one_percent = int(np.argmax(np.abs(l2_path[:, 0]) < 0.01))
     assert g["l2wd_zero_loss_l2_one_percent_step"] == one_percent
-    assert g["l2wd_zero_loss_adamw_at_that_step"] == pytest.approx((1 - alpha * lam) ** one_percent,
-                                                                   rel=1e-12)
+    assert g["l2wd_zero_loss_adamw_at_that_step"] == pytest.approx(
+        (1 - alpha * lam) ** one_percent, rel=1e-12
+    )
 
 
 # -- decay against gradient scale -----------------------------------------------------------------
+
 
 def test_l2_decay_rate_formula(g):
     """Catches a wrong steady-state rate: the mean L2 gradient λ'θ over the root of the second
@@ -382,8 +408,9 @@ def test_measured_decay_rates(g):
     alpha, lam, steps = g["l2wd_scale_alpha"], g["l2wd_scale_lam"], g["l2wd_scale_steps"]
     l2_rates = np.array(g["l2wd_scale_l2_rates"])
     theta_mid = np.array(g["l2wd_scale_l2_theta_mid"])
-    np.testing.assert_allclose(l2_rates, alpha * lam / np.sqrt(scales**2 + (lam * theta_mid) ** 2),
-                               rtol=0.02)
+    np.testing.assert_allclose(
+        l2_rates, alpha * lam / np.sqrt(scales**2 + (lam * theta_mid) ** 2), rtol=0.02
+    )
     np.testing.assert_allclose(g["l2wd_scale_adamw_rates"], -np.log(1 - alpha * lam), rtol=1e-3)
     assert g["l2wd_scale_l2_ratio"] == pytest.approx(l2_rates[0] / l2_rates[-1])
     assert g["l2wd_scale_l2_ratio"] == pytest.approx(scales[-1] / scales[0], rel=0.02)
@@ -391,21 +418,26 @@ def test_measured_decay_rates(g):
     assert g["l2wd_scale_max_relative_error"] < 0.02
     assert g["l2wd_scale_max_relative_error"] == pytest.approx(
         np.max(np.abs(l2_rates / (alpha * lam / np.sqrt(scales**2 + (lam * theta_mid) ** 2)) - 1)),
-        rel=1e-6)
+        rel=1e-6,
+    )
 
     picked = np.array([0, len(scales) - 1])
-    history = _adam_transcription(np.ones(2), lambda _theta, t: scales[picked] * (-1.0) ** t,
-                                  alpha, steps, l2=lam)
+    history = _adam_transcription(
+        np.ones(2), lambda _theta, t: scales[picked] * (-1.0) ** t, alpha, steps, l2=lam
+    )
     half = steps // 2
-    np.testing.assert_allclose(l2_rates[picked], np.log(history[half] / history[-1]) / half,
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        l2_rates[picked], np.log(history[half] / history[-1]) / half, rtol=1e-9
+    )
 
 
 def test_per_coordinate_penalty_matches_adamw(g):
     """Catches a wrong per-coordinate λ' (λs/√(1 - λ²θ²) for s = 10, θ = 1) or a check in which
     the two decay rates do not agree."""
     lam = g["l2wd_scale_lam"]
-    assert g["l2wd_ex_per_coordinate_l2"] == pytest.approx(lam * 10 / np.sqrt(1 - lam**2), rel=1e-12)
+    assert g["l2wd_ex_per_coordinate_l2"] == pytest.approx(
+        lam * 10 / np.sqrt(1 - lam**2), rel=1e-12
+    )
     assert g["l2wd_ex_per_coordinate_rate_ratio"] == pytest.approx(1.0, abs=5e-3)
 
 
@@ -428,7 +460,9 @@ def _replica_mean_decay(seed, scales, replicas, lr, lam, steps):
     rate = np.log(mean_half / mean_end) / half
     middle = np.sqrt(mean_half * mean_end)
     predicted = lr * lam / np.sqrt(scales**2 + (lam * middle) ** 2)
-    error = (theta_half / mean_half - theta / mean_end).std(axis=0, ddof=1) / np.sqrt(replicas) / half
+    error = (
+        (theta_half / mean_half - theta / mean_end).std(axis=0, ddof=1) / np.sqrt(replicas) / half
+    )
     return rate / predicted, error / predicted
 
 
@@ -437,8 +471,13 @@ def test_decay_rate_of_the_replica_mean_with_random_noise(g):
     chapter's seed 0 with the transcription) and a claim "to a few percent" that fresh seeds
     contradict: on seeds 1-3 every ratio is within 10 % and 4 standard errors of 1."""
     scales = np.array(g["l2wd_random_scales"])
-    setup = dict(scales=scales, replicas=g["l2wd_random_replicas"], lr=g["l2wd_scale_alpha"],
-                 lam=g["l2wd_scale_lam"], steps=g["l2wd_scale_steps"])
+    setup = dict(
+        scales=scales,
+        replicas=g["l2wd_random_replicas"],
+        lr=g["l2wd_scale_alpha"],
+        lam=g["l2wd_scale_lam"],
+        steps=g["l2wd_scale_steps"],
+    )
     ratios, errors = _replica_mean_decay(0, **setup)
     np.testing.assert_allclose(g["l2wd_random_ratios"], ratios, rtol=1e-8)
     np.testing.assert_allclose(g["l2wd_random_errors"], errors, rtol=1e-6)

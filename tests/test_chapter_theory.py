@@ -27,6 +27,7 @@ def g():
 
 # -- the β₂ threshold on the mod-3 problem -------------------------------------------------------
 
+
 def _steady_drift(C: float, b: float) -> float:
     """C/√v₁ - 1/√v₂ - 1/√v₃ with the 3-periodic v found by iterating the recurrence (from
     the mean square (C² + 2)/3, which the steady state approaches for β₂ → 1)."""
@@ -42,8 +43,9 @@ def _steady_drift(C: float, b: float) -> float:
     return C / math.sqrt(v[0]) - 1 / math.sqrt(v[1]) - 1 / math.sqrt(v[2])
 
 
-@pytest.mark.parametrize("C, key", [(2.01, "C201"), (2.1, "C21"), (3, "C3"), (10, "C10"),
-                                    (100, "C100")])
+@pytest.mark.parametrize(
+    "C, key", [(2.01, "C201"), (2.1, "C21"), (3, "C3"), (10, "C10"), (100, "C100")]
+)
 def test_thresholds_are_the_root_of_the_iterated_steady_state(g, C, key):
     """Catches a wrong steady state (e.g. the (1-β₂) factor on the wrong term) or a root of the
     wrong function: the threshold must be where the iterated steady-state drift changes sign,
@@ -90,8 +92,7 @@ def test_grid_runs_match_a_transcription_and_bracket_the_closed_form(g):
     between = range(stuck + 1, converged)
     assert g["theory_grid_between_beta2_text"] == ", ".join(f"{beta2[i]:.4f}" for i in between)
     # In transit: neither stuck nor arrived, and it lies above the closed-form threshold.
-    assert all(-0.9 <= means[i] <= 0.9 and beta2[i] > g["theory_threshold_C10"]
-               for i in between)
+    assert all(-0.9 <= means[i] <= 0.9 and beta2[i] > g["theory_threshold_C10"] for i in between)
     assert g["theory_reddi_beta2_C10"] < g["theory_grid_low"]
     assert g["theory_grid_factor"] == pytest.approx(beta2[1] / beta2[0], rel=1e-12)
 
@@ -122,6 +123,7 @@ def test_finer_bracket_of_the_threshold(g):
 
 # -- Défossez et al. -------------------------------------------------------------------------
 
+
 def _defossez_bound(d, R, L, F_gap, alpha, beta2, eps, N):
     """Theorem 2 of Défossez et al. (2022) as the chapter states it, typed here again.
 
@@ -130,16 +132,25 @@ def _defossez_bound(d, R, L, F_gap, alpha, beta2, eps, N):
     not be retrieved when this test was written (only the abstract: rate O(d ln N/√N) for
     α = 1/√N, β₂ = 1 - 1/N), so the constants are not checked against the paper here."""
     E = 4 * d * R**2 / math.sqrt(1 - beta2) + alpha * d * R * L / (1 - beta2)
-    return 2 * R * F_gap / (alpha * N) + E * (math.log(1 + R**2 / ((1 - beta2) * eps)) / N
-                                              - math.log(beta2))
+    return 2 * R * F_gap / (alpha * N) + E * (
+        math.log(1 + R**2 / ((1 - beta2) * eps)) / N - math.log(beta2)
+    )
 
 
 def test_defossez_run_and_bound(g):
     """Catches a wrong mapping of Défossez et al.'s algorithm onto adamlib (ε placement, the
     1-β₂ scaling, bias correction) — the transcription of their update would give another
     measured value — and a mistyped constant in the bound."""
-    d, sigma, eps, N, runs = (g[k] for k in ("theory_def_d", "theory_def_sigma", "theory_def_eps",
-                                             "theory_def_steps", "theory_def_runs"))
+    d, sigma, eps, N, runs = (
+        g[k]
+        for k in (
+            "theory_def_d",
+            "theory_def_sigma",
+            "theory_def_eps",
+            "theory_def_steps",
+            "theory_def_runs",
+        )
+    )
     centre = np.linspace(-2.0, 2.0, d)
     alpha, beta2 = 1 / math.sqrt(N), 1 - 1 / N
     rng = np.random.default_rng(2022)
@@ -154,8 +165,7 @@ def test_defossez_run_and_bound(g):
     measured = total / N
     assert g["theory_def_measured"] == pytest.approx(measured, rel=1e-9)
     R = 1 + sigma + math.sqrt(eps)
-    bound = _defossez_bound(d, R, 1.0, float(np.sum(np.log(np.cosh(centre)))), alpha, beta2,
-                            eps, N)
+    bound = _defossez_bound(d, R, 1.0, float(np.sum(np.log(np.cosh(centre)))), alpha, beta2, eps, N)
     assert g["theory_def_bound"] == pytest.approx(bound, rel=1e-12)
     assert g["theory_def_bound"] > g["theory_def_measured"]
     assert g["theory_def_ratio"] == pytest.approx(bound / measured, rel=1e-9)
@@ -163,14 +173,16 @@ def test_defossez_run_and_bound(g):
 
 def test_defossez_exercise_terms(g):
     """Catches the exercise's terms computed with the wrong β₂ or the log term not divided by N."""
-    d, sigma, eps, N = (g[k] for k in ("theory_def_d", "theory_def_sigma", "theory_def_eps",
-                                       "theory_def_steps"))
+    d, sigma, eps, N = (
+        g[k] for k in ("theory_def_d", "theory_def_sigma", "theory_def_eps", "theory_def_steps")
+    )
     R, alpha, b = 1 + sigma + math.sqrt(eps), 1 / math.sqrt(N), 0.999
     E = 4 * d * R**2 / math.sqrt(1 - b) + alpha * d * R / (1 - b)
     terms = g["theory_ex_terms"]
     assert terms["-E ln β₂"] == pytest.approx(-E * math.log(b), rel=1e-12)
-    assert terms["log term / N"] == pytest.approx(E * math.log(1 + R**2 / ((1 - b) * eps)) / N,
-                                                  rel=1e-12)
+    assert terms["log term / N"] == pytest.approx(
+        E * math.log(1 + R**2 / ((1 - b) * eps)) / N, rel=1e-12
+    )
     # At N = 4096 the log term dominates; the constant term wins from N ≥ ln(...)/(-ln β₂).
     assert max(terms, key=terms.get) == "log term / N"
     crossing = math.log(1 + R**2 / ((1 - b) * eps)) / -math.log(b)
@@ -178,6 +190,7 @@ def test_defossez_exercise_terms(g):
 
 
 # -- warm-up and RAdam ------------------------------------------------------------------------
+
 
 def _rho(t, b):
     return 2 / (1 - b) - 1 - 2 * t * b**t / (1 - b**t)
@@ -197,7 +210,8 @@ def test_schedule_means(g):
         assert g[f"theory_warm_radam_mean_{key}"] == pytest.approx(radam_mean, rel=1e-10)
     n = 2000
     assert g["theory_warm_linear_mean_999"] == pytest.approx(
-        sum(min(1.0, 0.0005 * t) for t in range(1, n + 1)) / n, rel=1e-12)
+        sum(min(1.0, 0.0005 * t) for t in range(1, n + 1)) / n, rel=1e-12
+    )
 
 
 def test_radam_tail_below_the_linear_ramp(g):
@@ -258,8 +272,9 @@ def test_least_squares_finals_match_torch(g):
         np.testing.assert_allclose(finals[method], expected, rtol=1e-7)
     ratios = np.array(finals["warm-up"]) / np.array(finals["RAdam"])
     assert g["theory_ls_within_5"] == int(np.sum(np.abs(ratios - 1) < 0.05))
-    assert g["theory_ls_adam_better"] == int(np.sum(np.array(finals["Adam"])
-                                                    < np.array(finals["warm-up"])))
+    assert g["theory_ls_adam_better"] == int(
+        np.sum(np.array(finals["Adam"]) < np.array(finals["warm-up"]))
+    )
     # The best learning rate of each method (finals just matched torch's): the same interior
     # grid point, where the order is warm-up < RAdam < Adam, as the prose says.
     lrs = g["theory_ls_lrs"]
@@ -269,13 +284,15 @@ def test_least_squares_finals_match_torch(g):
         assert 0 < best < len(lrs) - 1, f"{method}'s best learning rate is on the grid's edge"
         assert g[f"theory_ls_best_lr_{key}"] == lrs[best]
         assert g[f"theory_ls_best_{key}"] == pytest.approx(values[best], rel=1e-7)
-    assert (g["theory_ls_best_lr_adam"] == g["theory_ls_best_lr_warmup"]
-            == g["theory_ls_best_lr_radam"])
+    assert (
+        g["theory_ls_best_lr_adam"] == g["theory_ls_best_lr_warmup"] == g["theory_ls_best_lr_radam"]
+    )
     assert g["theory_ls_best_warmup"] < g["theory_ls_best_radam"] < g["theory_ls_best_adam"]
     inputs, targets, _ = _least_squares_problem()
     w_star = np.linalg.lstsq(inputs, targets, rcond=None)[0]
     assert g["theory_ls_noise_floor"] == pytest.approx(
-        0.5 * np.mean((inputs @ w_star - targets) ** 2), rel=1e-9)
+        0.5 * np.mean((inputs @ w_star - targets) ** 2), rel=1e-9
+    )
 
 
 # -- AdamW and the ℓ∞ box ---------------------------------------------------------------------
@@ -286,9 +303,13 @@ c = np.array([3.0, -2.5, 0.5])
 
 def _box_minimiser(half_width: float) -> np.ndarray:
     result = scipy.optimize.minimize(
-        lambda x: 0.5 * (x - c) @ A @ (x - c), np.zeros(3), jac=lambda x: A @ (x - c),
-        bounds=[(-half_width, half_width)] * 3, method="L-BFGS-B",
-        options={"ftol": 1e-15, "gtol": 1e-12})
+        lambda x: 0.5 * (x - c) @ A @ (x - c),
+        np.zeros(3),
+        jac=lambda x: A @ (x - c),
+        bounds=[(-half_width, half_width)] * 3,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-12},
+    )
     return result.x
 
 
@@ -315,7 +336,8 @@ def test_adamw_reaches_the_kkt_point_of_the_box(g):
     # to ~1e-7; a wrong decay convention would differ by ~1e-1.
     np.testing.assert_allclose(g["theory_kkt_x"], x_torch, rtol=0, atol=1e-6)
     assert np.abs(np.array(g["theory_kkt_x"]) - x_star).max() == pytest.approx(
-        g["theory_kkt_distance"], rel=1e-6)
+        g["theory_kkt_distance"], rel=1e-6
+    )
     assert g["theory_kkt_distance"] < 0.01
     assert g["theory_kkt_boundary"] == [True, False, False] and g["theory_kkt_outward"] is True
 
@@ -328,6 +350,7 @@ def test_wide_box_exercise_ends_near_the_unconstrained_minimiser(g):
 
 # -- rotational equilibrium -------------------------------------------------------------------
 
+
 def _torch_adamw_rotation(lr, product, beta1, dim, steps, tail, seed, start_norm):
     """The chapter's scale-invariant experiment with PyTorch's AdamW (float64, one row per
     setting, the same draws from NumPy's generator): mean angle per step over the tail and the
@@ -338,9 +361,10 @@ def _torch_adamw_rotation(lr, product, beta1, dim, steps, tail, seed, start_norm
     if start_norm is not None:
         w0 *= start_norm[:, None]
     rows = [torch.tensor(row, requires_grad=True) for row in w0]
-    opts = [torch.optim.AdamW([p], lr=float(a), betas=(float(b), 0.999),
-                              weight_decay=float(q / a))
-            for p, a, b, q in zip(rows, lr, beta1, product)]
+    opts = [
+        torch.optim.AdamW([p], lr=float(a), betas=(float(b), 0.999), weight_decay=float(q / a))
+        for p, a, b, q in zip(rows, lr, beta1, product)
+    ]
     angle_sum = np.zeros(len(lr))
     for t in range(1, steps + 1):
         w = np.array([p.detach().numpy() for p in rows])
@@ -378,8 +402,9 @@ def test_rotation_matches_torch_and_kosson_formula(g, rotation_settings):
     np.testing.assert_allclose(measured, angles, rtol=1e-6)
     predicted = np.sqrt(2 * product * (1 - beta1) / (1 + beta1))
     np.testing.assert_allclose(measured, predicted, rtol=0.01)
-    assert g["theory_rot_max_rel_dev"] == pytest.approx(np.abs(angles / predicted - 1).max(),
-                                                        rel=1e-5)
+    assert g["theory_rot_max_rel_dev"] == pytest.approx(
+        np.abs(angles / predicted - 1).max(), rel=1e-5
+    )
     assert g["theory_rot_norm_dev"] == pytest.approx(np.abs(norms / balance - 1).max(), rel=1e-5)
     assert g["theory_rot_norm_dev"] < 0.05
     assert sorted(set(g["theory_rot_lr"])) == [1e-3, 1e-2, 1e-1]
@@ -413,6 +438,7 @@ def test_norm_balance_gives_two_eta_lambda(g):
 
 # -- sign descent and the proof exercise ------------------------------------------------------
 
+
 def test_sign_step(g):
     """Catches a 'sign descent' example that is not: with β₁ = β₂ = ε = 0 the step is α·sign(g)."""
     np.testing.assert_allclose(g["theory_sign_step"], [1.0, -1.0, 1.0, -1.0], rtol=1e-15)
@@ -426,7 +452,8 @@ def test_threshold_exercise_identities(g):
     assert sp.simplify(gap - 3 * (1 - b) * (2 + b) / (2 * (1 + b + b**2))) == 0
     assert g["theory_ex_limit_at_one_residual"] == "0"
     for C in (2.5, 3.0, 10.0):
-        assert _steady_drift(C, 1 - 1e-5) == pytest.approx((C - 2) / math.sqrt((C**2 + 2) / 3),
-                                                           rel=1e-3)
+        assert _steady_drift(C, 1 - 1e-5) == pytest.approx(
+            (C - 2) / math.sqrt((C**2 + 2) / 3), rel=1e-3
+        )
     for b_value in (0.1, 0.5, 0.9, 0.99):
         assert _steady_drift(2.0, b_value) < 0

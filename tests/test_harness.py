@@ -76,14 +76,20 @@ def test_glue_outputs_are_read_back_as_python_values():
     cell = nbformat.v4.new_code_cell("")
     cell.outputs = [
         nbformat.v4.new_output(
-            "display_data", data={"text/plain": "0.5"},
+            "display_data",
+            data={"text/plain": "0.5"},
             metadata={"scrapbook": {"name": "shown", "mime_prefix": ""}},
         ),
         nbformat.v4.new_output(
-            "display_data", data={"application/papermill.record/text/plain": "[1, (2, 'a')]"},
-            metadata={"scrapbook": {"name": "hidden", "mime_prefix": "application/papermill.record/"}},
+            "display_data",
+            data={"application/papermill.record/text/plain": "[1, (2, 'a')]"},
+            metadata={
+                "scrapbook": {"name": "hidden", "mime_prefix": "application/papermill.record/"}
+            },
         ),
-        nbformat.v4.new_output("display_data", data={"text/plain": "7"}),  # a plain display, not glue
+        nbformat.v4.new_output(
+            "display_data", data={"text/plain": "7"}
+        ),  # a plain display, not glue
     ]
     notebook = nbformat.v4.new_notebook(cells=[cell])
     values = {name: literal_or_text(b["text/plain"]) for name, b in glued_outputs(notebook).items()}

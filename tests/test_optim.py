@@ -21,12 +21,16 @@ import pytest
 import torch
 
 from adamlib import AdamConfig, AdamConfigError, NonFiniteGradientError, optim, reference, variants
+from tests import helpers
 from tests.transcriptions.compare import RTOL, deviation
 from tests.transcriptions.problem import NoisyQuadratic
 
 STEPS = 100
-SHAPES = {"encoder.dense.weight": (4, 3), "encoder.dense.bias": (3,),
-          "encoder.LayerNorm.weight": (3,)}
+SHAPES = {
+    "encoder.dense.weight": (4, 3),
+    "encoder.dense.bias": (3,),
+    "encoder.LayerNorm.weight": (3,),
+}
 PATHS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "per_tensor": {"foreach": False}}
 
 
@@ -49,8 +53,13 @@ def stress_overrides(name: str, maximize: bool) -> dict:
     """Hyperparameters under which the preset's switches show: a large ε (its placement
     matters), weight decay, a schedule, AMSGrad where the framework has it, clipping and
     rescaling for MXNet, and an exclusion by name (BERT's own, or "bias")."""
-    overrides = {"lr": 0.02, "eps": 1e-4, "weight_decay": 0.05, "maximize": maximize,
-                 "schedule_multiplier": eta}
+    overrides = {
+        "lr": 0.02,
+        "eps": 1e-4,
+        "weight_decay": 0.05,
+        "maximize": maximize,
+        "schedule_multiplier": eta,
+    }
     if variants.info(name).amsgrad_form is not None:
         overrides["amsgrad"] = True
     if name.startswith("mxnet"):
@@ -61,15 +70,22 @@ def stress_overrides(name: str, maximize: bool) -> dict:
 
 
 def reference_trajectory(config: AdamConfig, problem: NoisyQuadratic, steps: int = STEPS):
-    return reference.trajectory(problem.initial(), problem.grad, config, steps)
+    return helpers.reference_trajectory(config, problem, steps)
 
 
-def optim_trajectory(make_optimizer, problem: NoisyQuadratic, steps: int = STEPS,
-                     dtype=torch.float64, groups=None, scheduler=None):
+def optim_trajectory(
+    make_optimizer,
+    problem: NoisyQuadratic,
+    steps: int = STEPS,
+    dtype=torch.float64,
+    groups=None,
+    scheduler=None,
+):
     """Run an optimizer made by ``make_optimizer(named_params)`` (or over ``groups(params)``)
     on ``problem``; returns ``[θ_0, ..., θ_steps]`` as dicts of float64 arrays."""
-    params = {n: torch.tensor(a, dtype=dtype, requires_grad=True)
-              for n, a in problem.initial().items()}
+    params = {
+        n: torch.tensor(a, dtype=dtype, requires_grad=True) for n, a in problem.initial().items()
+    }
     optimizer = make_optimizer(groups(params) if groups else list(params.items()))
     schedule = scheduler(optimizer) if scheduler else None
     history = [snapshot(params)]
@@ -93,25 +109,35 @@ def set_grads(params: dict, grads: dict) -> None:
 
 # -- (1) the PyTorch presets against torch.optim ---------------------------------------------
 
+
 def two_groups(params: dict) -> list[dict]:
     """Two param groups that differ in every hyperparameter torch lets a group set."""
     names = list(params)
-    return [{"params": [params[n] for n in names[:2]]},
-            {"params": [params[names[2]]], "lr": 5e-3, "betas": (0.8, 0.99), "eps": 1e-6,
-             "weight_decay": 0.3}]
+    return [
+        {"params": [params[n] for n in names[:2]]},
+        {
+            "params": [params[names[2]]],
+            "lr": 5e-3,
+            "betas": (0.8, 0.99),
+            "eps": 1e-6,
+            "weight_decay": 0.3,
+        },
+    ]
 
 
 def lambda_lr(optimizer):
     """A per-group LambdaLR: the lr changes at every step, differently in each group."""
     return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, [lambda s: 1 / (1 + 0.05 * s), lambda s: 0.5 + 0.5 * math.cos(s / 10)])
+        optimizer, [lambda s: 1 / (1 + 0.05 * s), lambda s: 0.5 + 0.5 * math.cos(s / 10)]
+    )
 
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("maximize", [False, True])
 @pytest.mark.parametrize("amsgrad", [False, True])
-@pytest.mark.parametrize("ours, theirs", [(optim.Adam, torch.optim.Adam),
-                                          (optim.AdamW, torch.optim.AdamW)])
+@pytest.mark.parametrize(
+    "ours, theirs", [(optim.Adam, torch.optim.Adam), (optim.AdamW, torch.optim.AdamW)]
+)
 def test_pytorch_presets_match_torch_optim(ours, theirs, amsgrad, maximize, path):
     """Catches any departure from torch's arithmetic: the ε̂ form instead of form A, L2 added
     before the maximize negation, AdamW decay by a bias-corrected lr or after the Adam step,
@@ -119,15 +145,22 @@ def test_pytorch_presets_match_torch_optim(ours, theirs, amsgrad, maximize, path
     lr read once at construction instead of at every step (the scheduler changes it)."""
     problem = NoisyQuadratic(SHAPES, seed=11)
     settings = {"lr": 0.02, "weight_decay": 0.1, "amsgrad": amsgrad, "maximize": maximize}
-    expected = optim_trajectory(lambda g: theirs(g, **settings), problem, 120,
-                                groups=two_groups, scheduler=lambda_lr)
-    actual = optim_trajectory(lambda g: ours(g, **settings, **PATHS[path]), problem, 120,
-                              groups=two_groups, scheduler=lambda_lr)
+    expected = optim_trajectory(
+        lambda g: theirs(g, **settings), problem, 120, groups=two_groups, scheduler=lambda_lr
+    )
+    actual = optim_trajectory(
+        lambda g: ours(g, **settings, **PATHS[path]),
+        problem,
+        120,
+        groups=two_groups,
+        scheduler=lambda_lr,
+    )
     assert deviation(actual, expected) <= RTOL
     assert deviation(actual, [expected[0]] * len(expected)) > 0.1  # the parameters did move
 
 
 # -- (2) every preset, every path, against the reference -------------------------------------
+
 
 @cache
 def expected_trajectory(name: str, maximize: bool, dtype=np.float64):
@@ -158,7 +191,8 @@ def test_every_preset_and_path_matches_the_reference(name, maximize, path):
     overrides = stress_overrides(name, maximize)
     actual = optim_trajectory(
         lambda p: optim.Adam(p, variant=name, **overrides, **PATHS[path]),
-        NoisyQuadratic(SHAPES, seed=5))
+        NoisyQuadratic(SHAPES, seed=5),
+    )
     assert deviation(actual, expected_trajectory(name, maximize)) <= RTOL
 
 
@@ -168,10 +202,13 @@ def test_float32_parameters_follow_the_float32_reference(name):
     kernel call refused) or that silently computes in a different precision than the
     parameters' (the optimizer's state must stay float32)."""
     problem = NoisyQuadratic(SHAPES, seed=5)
-    params = {n: torch.tensor(a, dtype=torch.float32, requires_grad=True)
-              for n, a in problem.initial().items()}
-    optimizer = optim.Adam(list(params.items()), variant=name,
-                           **stress_overrides(name, maximize=False))
+    params = {
+        n: torch.tensor(a, dtype=torch.float32, requires_grad=True)
+        for n, a in problem.initial().items()
+    }
+    optimizer = optim.Adam(
+        list(params.items()), variant=name, **stress_overrides(name, maximize=False)
+    )
     expected = expected_trajectory(name, False, np.float32)
     for t in range(1, len(expected)):
         # The reference's gradients, so that float32 rounding does not feed back.
@@ -189,12 +226,14 @@ def test_default_dispatch_uses_the_fused_kernel_for_every_preset(monkeypatch):
     preset's defaults (and AMSGrad where it has one) must run through torch's fused kernel."""
     calls = []
     for kernel in ("_fused_adam_", "_fused_adamw_"):
-        def counting(*args, _kernel=getattr(torch, kernel), **kwargs):
+
+        def counting(*args, _kernel=getattr(torch, kernel), **kwargs):  # noqa: B008
             calls.append(_kernel)
             return _kernel(*args, **kwargs)
+
         monkeypatch.setattr(torch, kernel, counting)
     for name in variants.names():
-        for amsgrad in ([False, True] if variants.info(name).amsgrad_form else [False]):
+        for amsgrad in [False, True] if variants.info(name).amsgrad_form else [False]:
             p = torch.ones(3, requires_grad=True)
             p.grad = torch.ones(3)
             calls.clear()
@@ -202,8 +241,9 @@ def test_default_dispatch_uses_the_fused_kernel_for_every_preset(monkeypatch):
             assert calls, f"{name} (amsgrad={amsgrad}) did not use the fused kernel"
 
 
-@pytest.mark.parametrize("case", ["eps_root", "eps_root_folded", "zero_lr_with_schedule_decay",
-                                  "non_contiguous"])
+@pytest.mark.parametrize(
+    "case", ["eps_root", "eps_root_folded", "zero_lr_with_schedule_decay", "non_contiguous"]
+)
 def test_what_the_kernel_cannot_express_takes_the_foreach_path(case):
     """Catches a fused call for what the kernel cannot compute: eps_root inside the square root
     (optax), a decoupled decay at lr = 0 (paper AdamW: the decay rate is η_t·λ, but the kernel's
@@ -217,8 +257,11 @@ def test_what_the_kernel_cannot_express_takes_the_foreach_path(case):
     config = variants.get(name, **overrides)
     problem = NoisyQuadratic({"w": (4, 3)}, seed=3)
     expected = reference_trajectory(config, problem, 30)
-    w = torch.tensor(problem.initial()["w"].T.copy()).T if case == "non_contiguous" else \
-        torch.tensor(problem.initial()["w"])
+    w = (
+        torch.tensor(problem.initial()["w"].T.copy()).T
+        if case == "non_contiguous"
+        else torch.tensor(problem.initial()["w"])
+    )
     w.requires_grad_()
     optimizer = optim.Adam([("w", w)], variant=name, **overrides)
     for t in range(1, 31):
@@ -250,8 +293,10 @@ def test_clipping_without_rescaling_on_every_path(path):
 
 # -- (3) the optimizer's contract ------------------------------------------------------------
 
-@pytest.mark.parametrize("ours, theirs", [(optim.Adam, torch.optim.Adam),
-                                          (optim.AdamW, torch.optim.AdamW)])
+
+@pytest.mark.parametrize(
+    "ours, theirs", [(optim.Adam, torch.optim.Adam), (optim.AdamW, torch.optim.AdamW)]
+)
 def test_defaults_are_torchs(ours, theirs):
     """Catches a default that differs from torch's (AdamW's weight_decay=1e-2, say) or a torch
     group key missing (a torch checkpoint would then not carry it)."""
@@ -268,18 +313,29 @@ def test_config_variant_and_group_switches_select_the_same_step():
     parts = {"a": NoisyQuadratic({"a": (5,)}, seed=4), "b": NoisyQuadratic({"b": (4,)}, seed=6)}
     problem = Joined(parts.values())
     as_config = optim_trajectory(
-        lambda p: optim.Adam(p, variants.get("keras-adam"), weight_decay=0.1), problem, 40)
+        lambda p: optim.Adam(p, variants.get("keras-adam"), weight_decay=0.1), problem, 40
+    )
     as_variant = optim_trajectory(
-        lambda p: optim.Adam(p, variant="keras-adam", weight_decay=0.1), problem, 40)
+        lambda p: optim.Adam(p, variant="keras-adam", weight_decay=0.1), problem, 40
+    )
     assert deviation(as_config, as_variant) == 0
 
     switched = {"bias_correction": "folded", "decoupled_weight_decay": False, "amsgrad": True}
     actual = optim_trajectory(
-        lambda p: optim.AdamW(p, lr=0.02, weight_decay=0.1), problem, 100,
-        groups=lambda p: [{"params": [p["a"]]}, {"params": [p["b"]], **switched}])
-    for name, config in [("a", variants.get("pytorch-adamw", lr=0.02, weight_decay=0.1)),
-                         ("b", variants.get("pytorch-adam", lr=0.02, weight_decay=0.1,
-                                            bias_correction="folded", amsgrad=True))]:
+        lambda p: optim.AdamW(p, lr=0.02, weight_decay=0.1),
+        problem,
+        100,
+        groups=lambda p: [{"params": [p["a"]]}, {"params": [p["b"]], **switched}],
+    )
+    for name, config in [
+        ("a", variants.get("pytorch-adamw", lr=0.02, weight_decay=0.1)),
+        (
+            "b",
+            variants.get(
+                "pytorch-adam", lr=0.02, weight_decay=0.1, bias_correction="folded", amsgrad=True
+            ),
+        ),
+    ]:
         expected = reference_trajectory(config, parts[name])
         assert deviation([{name: x[name]} for x in actual], expected) <= RTOL, name
 
@@ -294,8 +350,11 @@ class Joined:
         return {n: a for part in self.parts for n, a in part.initial().items()}
 
     def grad(self, params: dict, t: int) -> dict:
-        return {n: g for part in self.parts
-                for n, g in part.grad({n: params[n] for n in part.shapes}, t).items()}
+        return {
+            n: g
+            for part in self.parts
+            for n, g in part.grad({n: params[n] for n in part.shapes}, t).items()
+        }
 
 
 def test_closure_is_evaluated_with_gradients_and_its_loss_returned():
@@ -344,8 +403,9 @@ def _train(optimizer, params: dict, problem: NoisyQuadratic, steps: range) -> No
 
 
 def _named_params(problem: NoisyQuadratic, dtype=torch.float64) -> dict:
-    return {n: torch.tensor(a, dtype=dtype, requires_grad=True)
-            for n, a in problem.initial().items()}
+    return {
+        n: torch.tensor(a, dtype=dtype, requires_grad=True) for n, a in problem.initial().items()
+    }
 
 
 @pytest.mark.parametrize("name", ["pytorch-adamw", "optax-amsgrad", "hf-adamw", "mxnet1-adam"])
@@ -399,10 +459,10 @@ def test_torch_adamw_checkpoints_move_both_ways(amsgrad):
         _train(b, b_params, problem, range(31, 61))
         return snapshot(params), snapshot(b_params)
 
-    torch_default = lambda p: torch.optim.AdamW(p, **settings)  # noqa: E731
-    torch_fused = lambda p: torch.optim.AdamW(p, fused=True, **settings)  # noqa: E731
-    ours = lambda p: optim.AdamW(p, **settings)  # noqa: E731
-    ours_fused = lambda p: optim.AdamW(p, fused=True, **settings)  # noqa: E731
+    torch_default = lambda p: torch.optim.AdamW(p, **settings)
+    torch_fused = lambda p: torch.optim.AdamW(p, fused=True, **settings)
+    ours = lambda p: optim.AdamW(p, **settings)
+    ours_fused = lambda p: optim.AdamW(p, fused=True, **settings)
     # A checkpoint with fused=True makes both sides run the same kernel with the same scalars.
     for first, second in [(torch_fused, ours), (ours_fused, torch_default)]:
         continued, resumed = run(first, second)
@@ -423,8 +483,9 @@ def test_bert_preset_excludes_layer_norm_and_bias_by_name():
     model.add_module("LayerNorm", torch.nn.LayerNorm(4))
     model.double()
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    optimizer = optim.AdamW(model.named_parameters(), variant="bert-adamweightdecay",
-                            lr=0.1, weight_decay=0.5)
+    optimizer = optim.AdamW(
+        model.named_parameters(), variant="bert-adamweightdecay", lr=0.1, weight_decay=0.5
+    )
     for p in model.parameters():
         p.grad = torch.zeros_like(p)
     optimizer.step()
@@ -439,25 +500,35 @@ def test_bert_preset_excludes_layer_norm_and_bias_by_name():
 
 # -- bad input: refused, naming what and why, with nothing changed ---------------------------
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr": -1e-3}, r"lr=-0\.001 is not allowed: lr must be a finite number >= 0"),
-    ({"lr": float("nan")}, r"lr=nan is not allowed"),
-    ({"lr": float("inf")}, r"lr=inf is not allowed"),
-    ({"betas": (1.0, 0.999)}, r"betas\[0\] \(β1\)=1\.0 is not allowed: .* in \[0, 1\)"),
-    ({"betas": (0.9, -0.1)}, r"betas\[1\] \(β2\)=-0\.1 is not allowed"),
-    ({"eps": -1e-8}, r"eps=-1e-08 is not allowed: eps must be a finite number >= 0"),
-    ({"weight_decay": -0.1}, r"weight_decay=-0\.1 is not allowed"),
-    ({"bias_correction": "sometimes"}, r"bias_correction='sometimes' is not allowed: choose one"),
-    ({"nonfinite_grad": "ignore"}, r"nonfinite_grad='ignore' is not allowed"),
-    ({"variant": "pytorch-adamx"}, r"unknown preset 'pytorch-adamx'.*did you mean"),
-    ({"variant": "mxnet2-adam", "amsgrad": True}, r"amsgrad=True is not allowed for 'mxnet2-adam'"),
-    ({"lr_rate": 0.1}, r"unknown override 'lr_rate'"),
-    ({"capturable": True}, r"capturable=True is not supported"),
-    ({"foreach": True, "fused": True}, r"fused=True and foreach=True is not allowed"),
-    ({"config": AdamConfig(), "variant": "keras-adam"}, r"config and variant='keras-adam'"),
-    ({"config": AdamConfig(), "amsgrad": True}, r"amsgrad=True is ambiguous"),
-    ({"lr": np.array([1e-3, 1e-2])}, r"arrays: adamlib.optim takes one number each"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -1e-3}, r"lr=-0\.001 is not allowed: lr must be a finite number >= 0"),
+        ({"lr": float("nan")}, r"lr=nan is not allowed"),
+        ({"lr": float("inf")}, r"lr=inf is not allowed"),
+        ({"betas": (1.0, 0.999)}, r"betas\[0\] \(β1\)=1\.0 is not allowed: .* in \[0, 1\)"),
+        ({"betas": (0.9, -0.1)}, r"betas\[1\] \(β2\)=-0\.1 is not allowed"),
+        ({"eps": -1e-8}, r"eps=-1e-08 is not allowed: eps must be a finite number >= 0"),
+        ({"weight_decay": -0.1}, r"weight_decay=-0\.1 is not allowed"),
+        (
+            {"bias_correction": "sometimes"},
+            r"bias_correction='sometimes' is not allowed: choose one",
+        ),
+        ({"nonfinite_grad": "ignore"}, r"nonfinite_grad='ignore' is not allowed"),
+        ({"variant": "pytorch-adamx"}, r"unknown preset 'pytorch-adamx'.*did you mean"),
+        (
+            {"variant": "mxnet2-adam", "amsgrad": True},
+            r"amsgrad=True is not allowed for 'mxnet2-adam'",
+        ),
+        ({"lr_rate": 0.1}, r"unknown override 'lr_rate'"),
+        ({"capturable": True}, r"capturable=True is not supported"),
+        ({"foreach": True, "fused": True}, r"fused=True and foreach=True is not allowed"),
+        ({"config": AdamConfig(), "variant": "keras-adam"}, r"config and variant='keras-adam'"),
+        ({"config": AdamConfig(), "amsgrad": True}, r"amsgrad=True is ambiguous"),
+        ({"lr": np.array([1e-3, 1e-2])}, r"arrays: adamlib.optim takes one number each"),
+    ],
+)
 def test_bad_hyperparameters_are_refused_naming_argument_value_and_range(kwargs, message):
     """Catches a hyperparameter or switch accepted although no Adam allows it (torch's own
     checks, plus adamlib's switches and presets), or an error that does not say which argument,
@@ -477,13 +548,15 @@ def test_an_invalid_param_group_is_refused_and_not_added():
     would fail at the next step, after other groups might already have moved)."""
     optimizer = optim.Adam([torch.zeros(2, requires_grad=True)])
     with pytest.raises(AdamConfigError, match=r"param_groups\[1\]: betas\[0\] \(β1\)=1\.5"):
-        optimizer.add_param_group({"params": [torch.zeros(2, requires_grad=True)],
-                                   "betas": (1.5, 0.9)})
+        optimizer.add_param_group(
+            {"params": [torch.zeros(2, requires_grad=True)], "betas": (1.5, 0.9)}
+        )
     with pytest.raises(ValueError, match=r"has dtype torch.int64: .* real floating-point"):
         optimizer.add_param_group({"params": [torch.zeros(2, dtype=torch.int64)]})
     with pytest.raises(AdamConfigError, match=r"amsgrad='max_vhat' is not allowed: give True"):
-        optimizer.add_param_group({"params": [torch.zeros(2, requires_grad=True)],
-                                   "amsgrad": "max_vhat"})
+        optimizer.add_param_group(
+            {"params": [torch.zeros(2, requires_grad=True)], "amsgrad": "max_vhat"}
+        )
     assert len(optimizer.param_groups) == 1
 
 
@@ -493,7 +566,10 @@ def _two_group_optimizer(**overrides):
     b = torch.ones(2, dtype=torch.float64, requires_grad=True)
     optimizer = optim.AdamW([{"params": [a]}, {"params": [b]}], amsgrad=True, **overrides)
     for _ in range(3):
-        a.grad, b.grad = torch.full((3,), 0.5, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+        a.grad, b.grad = (
+            torch.full((3,), 0.5, dtype=torch.float64),
+            torch.ones(2, dtype=torch.float64),
+        )
         optimizer.step()
     return optimizer, a, b
 
@@ -509,15 +585,26 @@ def _unchanged(before, optimizer) -> bool:
     return len(before) == len(after) and all(torch.equal(x, y) for x, y in zip(before, after))
 
 
-@pytest.mark.parametrize("breakage, error, message", [
-    ("nan", NonFiniteGradientError, r"gradient of param_groups\[1\]\['params'\]\[0\] holds NaN"),
-    ("inf", NonFiniteGradientError, r"holds NaN or Inf; parameters and state are unchanged"),
-    ("sparse", ValueError, r"has layout torch.sparse_coo: .* dense"),
-    ("shape", ValueError, r"shape \(4,\), .* must match the parameter's shape \(2,\)"),
-    ("dtype", ValueError, r"dtype torch.float32, .* must match the parameter's .* torch.float64"),
-    ("lr", AdamConfigError, r"param_groups\[1\]: lr=-0\.5 is not allowed"),
-    ("state", ValueError, r"state\['exp_avg'\] of .* has shape \(5,\)"),
-])
+@pytest.mark.parametrize(
+    "breakage, error, message",
+    [
+        (
+            "nan",
+            NonFiniteGradientError,
+            r"gradient of param_groups\[1\]\['params'\]\[0\] holds NaN",
+        ),
+        ("inf", NonFiniteGradientError, r"holds NaN or Inf; parameters and state are unchanged"),
+        ("sparse", ValueError, r"has layout torch.sparse_coo: .* dense"),
+        ("shape", ValueError, r"shape \(4,\), .* must match the parameter's shape \(2,\)"),
+        (
+            "dtype",
+            ValueError,
+            r"dtype torch.float32, .* must match the parameter's .* torch.float64",
+        ),
+        ("lr", AdamConfigError, r"param_groups\[1\]: lr=-0\.5 is not allowed"),
+        ("state", ValueError, r"state\['exp_avg'\] of .* has shape \(5,\)"),
+    ],
+)
 def test_a_bad_step_raises_before_anything_changes(breakage, error, message):
     """Catches checks that run after some tensors were already updated: the first group is
     fine and comes first, the second is broken, and neither parameters nor state (step counts,
@@ -543,8 +630,9 @@ def test_a_bad_step_raises_before_anything_changes(breakage, error, message):
     assert _unchanged(before, optimizer)
 
 
-@pytest.mark.parametrize("value, finite", [(1e200, True), (float("nan"), False),
-                                          (-float("inf"), False)])
+@pytest.mark.parametrize(
+    "value, finite", [(1e200, True), (float("nan"), False), (-float("inf"), False)]
+)
 def test_finiteness_is_decided_element_by_element(value, finite):
     """Catches a shortcut test that is not exact: a sum or dot product of huge finite gradients
     overflows (which must not be taken for a non-finite gradient), and one NaN or -Inf at the
@@ -573,7 +661,10 @@ def test_skip_policy_skips_the_step_as_if_it_never_happened():
     optimizer.step()
     assert _unchanged(before, optimizer)
     for opt, x, y in ((optimizer, a, b), (twin, a_twin, b_twin)):
-        x.grad, y.grad = torch.full((3,), 0.2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+        x.grad, y.grad = (
+            torch.full((3,), 0.2, dtype=torch.float64),
+            torch.ones(2, dtype=torch.float64),
+        )
         opt.step()
     assert torch.equal(a, a_twin) and torch.equal(b, b_twin)
     assert optimizer.state[a]["step"].item() == 4
@@ -582,12 +673,14 @@ def test_skip_policy_skips_the_step_as_if_it_never_happened():
 def test_a_checkpoint_of_another_model_is_refused_before_loading():
     """Catches a load_state_dict that replaces the state with moments of the wrong shape (torch
     does not check), losing the optimizer's real state before the next step fails."""
-    optimizer, a, b = _two_group_optimizer()
+    optimizer, _, _ = _two_group_optimizer()
     other, _, _ = _two_group_optimizer()
     checkpoint = other.state_dict()
     checkpoint["state"][1]["exp_avg"] = torch.zeros(7, dtype=torch.float64)
     before = _everything(optimizer)
-    with pytest.raises(ValueError, match=r"state_dict\['state'\]\[1\]\['exp_avg'\] has shape \(7,\)"):
+    with pytest.raises(
+        ValueError, match=r"state_dict\['state'\]\[1\]\['exp_avg'\] has shape \(7,\)"
+    ):
         optimizer.load_state_dict(checkpoint)
     assert _unchanged(before, optimizer)
 
@@ -600,8 +693,9 @@ def test_unchecked_policy_lets_nan_through_like_torch():
     w.grad = torch.tensor([1.0, float("nan"), 1.0, 1.0], dtype=torch.float64)
     optimizer.step()
     assert optimizer.state[w]["step"].item() == 1
-    assert torch.isnan(w[1]) and torch.equal(w[[0, 2, 3]], torch.full((3,), 1 - 1e-3,
-                                                                        dtype=torch.float64))
+    assert torch.isnan(w[1]) and torch.equal(
+        w[[0, 2, 3]], torch.full((3,), 1 - 1e-3, dtype=torch.float64)
+    )
 
 
 def test_changing_a_group_key_between_steps_takes_effect():
@@ -671,3 +765,52 @@ def test_a_raising_group_wins_over_a_skipping_one():
     with pytest.raises(NonFiniteGradientError):
         optimizer.step()
     assert _unchanged(before, optimizer)
+
+
+def test_a_parameter_appended_to_a_group_after_steps_is_stepped():
+    """Catches a cached group setup keyed on the group's hyperparameters alone: a tensor
+    appended to ``group["params"]`` (no key changed) needs its own decay flag, and must then
+    follow the reference from its own first step, as in torch.optim."""
+    config = variants.get("pytorch-adamw", lr=0.1, weight_decay=0.1)
+    a0, b0 = np.array([1.0, 2.0]), np.array([-1.0, 0.5])
+    a, b = torch.tensor(a0.copy()), torch.tensor(b0.copy())
+    optimizer = optim.AdamW([a], lr=0.1, weight_decay=0.1)
+    ref_a, state_a = a0.copy(), reference.init(a0, config)
+    ref_b, state_b = b0.copy(), reference.init(b0, config)
+    for t in range(1, 7):
+        if t == 4:
+            optimizer.param_groups[0]["params"].append(b)
+        grad_a = np.array([0.5, -0.25]) * t
+        a.grad = torch.tensor(grad_a)
+        ref_a, state_a = reference.step(ref_a, grad_a, state_a, config)
+        if t >= 4:
+            grad_b = np.array([0.3, 0.1]) * t
+            b.grad = torch.tensor(grad_b)
+            ref_b, state_b = reference.step(ref_b, grad_b, state_b, config)
+        optimizer.step()
+    np.testing.assert_allclose(a.numpy(), ref_a, rtol=1e-12)
+    np.testing.assert_allclose(b.numpy(), ref_b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("default_dtype", [torch.float32, torch.float64])
+def test_step_counts_have_torchs_dtype_under_either_default_dtype(default_dtype):
+    """Catches a step counter whose dtype differs from torch.optim.Adam's (torch makes it
+    float64 when that is the default dtype): a checkpoint would then not move between the two
+    with its state unchanged."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(default_dtype)
+    try:
+        states = []
+        for make in (torch.optim.Adam, optim.Adam):
+            w = torch.ones(2, dtype=torch.float64)
+            optimizer = make([w], lr=0.1)
+            w.grad = torch.ones(2, dtype=torch.float64)
+            optimizer.step()
+            states.append(optimizer.state_dict()["state"][0])
+    finally:
+        torch.set_default_dtype(previous)
+    theirs, ours = states
+    assert ours["step"].dtype == theirs["step"].dtype
+    assert {k: (v.dtype, tuple(v.shape)) for k, v in ours.items()} == {
+        k: (v.dtype, tuple(v.shape)) for k, v in theirs.items()
+    }

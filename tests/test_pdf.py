@@ -43,7 +43,9 @@ def _needs(path: Path, what: str) -> None:
 
 
 def pdf_text(pdf: Path) -> str:
-    result = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
     return result.stdout
 
 
@@ -132,7 +134,9 @@ def test_no_line_runs_into_the_margin(built_pdf):
 
 def test_pdf_numbers_equal_website_numbers(built_pdf, text):
     html = html_numbers()
-    aux = pdf_label_numbers((LATEX_DIR / "adam-derived-and-executed.aux").read_text(errors="replace"))
+    aux = pdf_label_numbers(
+        (LATEX_DIR / "adam-derived-and-executed.aux").read_text(errors="replace")
+    )
     kinds = {kind: sum(label.startswith(kind) for label in html) for kind in ("equation:", "box:")}
     assert kinds["equation:"] > 20 and kinds["box:"] > 20, kinds
     assert number_mismatches(html, aux, text) == []
@@ -140,7 +144,10 @@ def test_pdf_numbers_equal_website_numbers(built_pdf, text):
 
 def test_title_page_carries_version_commit_and_licence(built_pdf):
     first_pages = subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "3", str(built_pdf), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-f", "1", "-l", "3", str(built_pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     commit = subprocess.run(
         ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -164,7 +171,10 @@ def test_checkers_catch_a_broken_document(tmp_path):
         _needs(tmp_path / "xelatex", "apt-get install texlive-xetex")
     (tmp_path / "broken.tex").write_text(BROKEN)
     subprocess.run(
-        ["xelatex", "-interaction=nonstopmode", "broken.tex"], cwd=tmp_path, capture_output=True, check=False
+        ["xelatex", "-interaction=nonstopmode", "broken.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
     )
     assert unresolved_references(pdf_text(tmp_path / "broken.pdf"))
     assert overfull_boxes((tmp_path / "broken.log").read_text(errors="replace"))

@@ -12,13 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adamlib import AdamConfigError, radam
+from tests.helpers import fixed_gradient_trajectory
+from tests.transcriptions.compare import deviation
 
 STEPS = 150
 
 
 def _torch_trajectory(params: dict[str, np.ndarray], grads: list[dict[str, np.ndarray]], **kwargs):
-    tensors = {name: torch.tensor(p.copy(), dtype=torch.float64, requires_grad=True)
-               for name, p in params.items()}
+    tensors = {
+        name: torch.tensor(p.copy(), dtype=torch.float64, requires_grad=True)
+        for name, p in params.items()
+    }
     optimizer = torch.optim.RAdam(list(tensors.values()), foreach=False, **kwargs)
     history = []
     for grad in grads:
@@ -30,62 +34,79 @@ def _torch_trajectory(params: dict[str, np.ndarray], grads: list[dict[str, np.nd
 
 
 def _radam_trajectory(params, grads, **kwargs):
-    config = radam.RAdamConfig(**kwargs)
-    state = radam.init(params)
-    history = []
-    for grad in grads:
-        params, state = radam.step(params, grad, state, config)
-        history.append(params)
-    return history
+    """θ_1..θ_T of adamlib.radam (θ_0 dropped, like _torch_trajectory)."""
+    return fixed_gradient_trajectory(
+        params, grads, radam.RAdamConfig(**kwargs), radam.init(params), radam.step
+    )[1:]
 
 
 def _random_problem(seed: int, steps: int = STEPS):
     rng = np.random.default_rng(seed)
     params = {"weight": rng.normal(size=(4, 3)), "bias": rng.normal(size=3)}
     # Heavy-tailed gradients with a drifting scale exercise both branches and large ratios.
-    grads = [{name: rng.standard_t(3, size=p.shape) * 10.0 ** rng.uniform(-3, 1)
-              for name, p in params.items()} for _ in range(steps)]
+    grads = [
+        {
+            name: rng.standard_t(3, size=p.shape) * 10.0 ** rng.uniform(-3, 1)
+            for name, p in params.items()
+        }
+        for _ in range(steps)
+    ]
     return params, grads
 
 
 def _assert_same_trajectory(ours, theirs, rtol=1e-12):
-    for t, (a, b) in enumerate(zip(ours, theirs, strict=True), start=1):
-        for name in b:
-            scale = np.maximum(np.abs(b[name]), 1e-3)
-            worst = np.max(np.abs(a[name] - b[name]) / scale)
-            assert worst <= rtol, f"step {t}, {name}: relative difference {worst:.2e}"
+    assert deviation(ours, theirs, floor=1e-3) <= rtol
 
 
-@pytest.mark.parametrize("kwargs", [
-    {},
-    {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-3},
-    {"lr": 0.01, "weight_decay": 0.1},
-    {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
-    {"lr": 0.01, "maximize": True, "weight_decay": 0.05},
-    {"lr": 0.02, "betas": (0.0, 0.5)},      # ρ_∞ = 3: never rectified, momentum steps only
-    {"lr": 0.02, "betas": (0.9, 0.9999), "eps": 0.0},
-], ids=["defaults", "betas-eps", "l2", "decoupled", "maximize", "never-rectified", "eps0"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-3},
+        {"lr": 0.01, "weight_decay": 0.1},
+        {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"lr": 0.01, "maximize": True, "weight_decay": 0.05},
+        {"lr": 0.02, "betas": (0.0, 0.5)},  # ρ_∞ = 3: never rectified, momentum steps only
+        {"lr": 0.02, "betas": (0.9, 0.9999), "eps": 0.0},
+    ],
+    ids=["defaults", "betas-eps", "l2", "decoupled", "maximize", "never-rectified", "eps0"],
+)
 def test_matches_torch_radam(kwargs):
     """Catches any departure from torch.optim.RAdam's _single_tensor_radam over 150 float64
     steps: ε inside √v̂ instead of added to √v, the threshold at 4 instead of 5, a normalised
     fallback step, weight decay on the wrong side of the moments, maximize applied after L2."""
     params, grads = _random_problem(seed=len(str(kwargs)))
-    _assert_same_trajectory(_radam_trajectory(params, grads, **kwargs),
-                            _torch_trajectory(params, grads, **kwargs))
+    _assert_same_trajectory(
+        _radam_trajectory(params, grads, **kwargs), _torch_trajectory(params, grads, **kwargs)
+    )
 
 
-@given(lr=st.floats(1e-4, 0.5), beta1=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999),
-       eps=st.sampled_from([0.0, 1e-8, 1e-3]), weight_decay=st.sampled_from([0.0, 1e-2]),
-       decoupled=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    lr=st.floats(1e-4, 0.5),
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.5, 0.9999),
+    eps=st.sampled_from([0.0, 1e-8, 1e-3]),
+    weight_decay=st.sampled_from([0.0, 1e-2]),
+    decoupled=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 @settings(max_examples=25, deadline=None)
-def test_matches_torch_radam_over_hyperparameters(lr, beta1, beta2, eps, weight_decay, decoupled, seed):
+def test_matches_torch_radam_over_hyperparameters(
+    lr, beta1, beta2, eps, weight_decay, decoupled, seed
+):
     """Catches a hyperparameter-dependent mismatch with torch (e.g. ρ_t computed with β₁, or
     the bias correction of m̂ applied with β₂) that the fixed cases above miss."""
     params, grads = _random_problem(seed, steps=40)
-    kwargs = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
-                  decoupled_weight_decay=decoupled)
-    _assert_same_trajectory(_radam_trajectory(params, grads, **kwargs),
-                            _torch_trajectory(params, grads, **kwargs))
+    kwargs = dict(
+        lr=lr,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        decoupled_weight_decay=decoupled,
+    )
+    _assert_same_trajectory(
+        _radam_trajectory(params, grads, **kwargs), _torch_trajectory(params, grads, **kwargs)
+    )
 
 
 @pytest.mark.parametrize("beta2", [0.5, 0.9, 0.99, 0.999, 0.9999])
@@ -126,7 +147,9 @@ def test_threshold_convention_with_constant_gradient(threshold, first_rectified)
         if t < first_rectified:
             assert move == pytest.approx(0.1 * 3.0, rel=1e-13)
         else:
-            r_t = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            r_t = math.sqrt(
+                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+            )
             assert move == pytest.approx(0.1 * r_t, rel=1e-12)
         theta = new_theta
 
@@ -145,18 +168,21 @@ def test_inputs_are_not_mutated_and_structure_is_kept():
     assert new_params[1].dtype == np.float64 and new_params[1].shape == (1, 1)
 
 
-@pytest.mark.parametrize("kwargs, named", [
-    ({"lr": -1.0}, "lr"),
-    ({"eps": float("nan")}, "eps"),
-    ({"weight_decay": -0.1}, "weight_decay"),
-    ({"betas": (1.0, 0.999)}, "betas[0]"),
-    ({"betas": (0.9, -0.1)}, "betas[1]"),
-    ({"betas": (0.9,)}, "betas"),
-    ({"rho_threshold": 3.0}, "rho_threshold"),
-    ({"maximize": 1}, "maximize"),
-    ({"decoupled_weight_decay": "yes"}, "decoupled_weight_decay"),
-    ({"lr": np.array([0.1, 0.2])}, "lr"),
-])
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"lr": -1.0}, "lr"),
+        ({"eps": float("nan")}, "eps"),
+        ({"weight_decay": -0.1}, "weight_decay"),
+        ({"betas": (1.0, 0.999)}, "betas[0]"),
+        ({"betas": (0.9, -0.1)}, "betas[1]"),
+        ({"betas": (0.9,)}, "betas"),
+        ({"rho_threshold": 3.0}, "rho_threshold"),
+        ({"maximize": 1}, "maximize"),
+        ({"decoupled_weight_decay": "yes"}, "decoupled_weight_decay"),
+        ({"lr": np.array([0.1, 0.2])}, "lr"),
+    ],
+)
 def test_bad_hyperparameters_are_rejected_by_name(kwargs, named):
     """Catches a config that accepts a value torch rejects (or that makes r_t imaginary) or an
     error message that does not say which argument is wrong."""

@@ -18,13 +18,13 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import pytest
+import torch
 
-from adamlib import reference, variants  # noqa: E402
-from tests.transcriptions.compare import MUTANT_MARGIN, RTOL, deviation  # noqa: E402
-from tests.transcriptions.problem import NoisyQuadratic  # noqa: E402
+from adamlib import reference, variants
+from tests.transcriptions.compare import MUTANT_MARGIN, RTOL, deviation
+from tests.transcriptions.problem import NoisyQuadratic
 
 STEPS = 150
 SHAPES = {"w": (4, 3), "b": (3,)}
@@ -43,8 +43,9 @@ def preset_run(name: str, seed: int, **overrides) -> list[dict]:
 
 def torch_run(cls, seed: int, **kwargs) -> list[dict]:
     q = problem(seed)
-    params = {n: torch.nn.Parameter(torch.tensor(v, dtype=torch.float64))
-              for n, v in q.initial().items()}
+    params = {
+        n: torch.nn.Parameter(torch.tensor(v, dtype=torch.float64)) for n, v in q.initial().items()
+    }
     optimizer = cls(list(params.values()), **kwargs)
     history = [q.initial()]
     for t in range(1, STEPS + 1):
@@ -58,15 +59,27 @@ def torch_run(cls, seed: int, **kwargs) -> list[dict]:
 
 TORCH_CASES = [
     # (preset, overrides, torch class, torch kwargs, a one-switch mutant of the preset)
-    ("pytorch-adam", dict(HYPER, weight_decay=0.2, amsgrad=True), torch.optim.Adam,
-     dict(lr=0.03, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.2, amsgrad=True),
-     {"weight_decay_kind": "decoupled"}),
-    ("pytorch-adamw", dict(HYPER, weight_decay=0.2), torch.optim.AdamW,
-     dict(lr=0.03, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.2),
-     {"decay_applies_to": "updated_param"}),
-    ("pytorch-adamw", dict(HYPER, weight_decay=0.2, amsgrad=True), torch.optim.AdamW,
-     dict(lr=0.03, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.2, amsgrad=True),
-     {"amsgrad": "max_vhat"}),
+    (
+        "pytorch-adam",
+        dict(HYPER, weight_decay=0.2, amsgrad=True),
+        torch.optim.Adam,
+        dict(lr=0.03, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.2, amsgrad=True),
+        {"weight_decay_kind": "decoupled"},
+    ),
+    (
+        "pytorch-adamw",
+        dict(HYPER, weight_decay=0.2),
+        torch.optim.AdamW,
+        dict(lr=0.03, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.2),
+        {"decay_applies_to": "updated_param"},
+    ),
+    (
+        "pytorch-adamw",
+        dict(HYPER, weight_decay=0.2, amsgrad=True),
+        torch.optim.AdamW,
+        dict(lr=0.03, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.2, amsgrad=True),
+        {"amsgrad": "max_vhat"},
+    ),
     ("pytorch-adam", {}, torch.optim.Adam, {}, {"bias_correction": "folded"}),
 ]
 
@@ -91,22 +104,40 @@ def keras_run(make, seed: int) -> list[dict]:
     history = [q.initial()]
     for t in range(1, STEPS + 1):
         grads = q.grad(history[-1], t)
-        optimizer.apply([keras.ops.convert_to_tensor(grads[n]) for n in variables],
-                        list(variables.values()))
-        history.append({n: np.array(keras.ops.convert_to_numpy(v), dtype=np.float64)
-                        for n, v in variables.items()})
+        optimizer.apply(
+            [keras.ops.convert_to_tensor(grads[n]) for n in variables], list(variables.values())
+        )
+        history.append(
+            {
+                n: np.array(keras.ops.convert_to_numpy(v), dtype=np.float64)
+                for n, v in variables.items()
+            }
+        )
     return history
 
 
 KERAS_CASES = [
-    ("keras-adam", dict(HYPER, weight_decay=0.2, amsgrad=True),
-     lambda k: k.optimizers.Adam(learning_rate=0.03, beta_1=0.8, beta_2=0.95, epsilon=1e-3,
-                                 weight_decay=0.2, amsgrad=True),
-     {"bias_correction": "explicit"}),
-    ("keras-adamw", dict(HYPER, weight_decay=0.2),
-     lambda k: k.optimizers.AdamW(learning_rate=0.03, weight_decay=0.2, beta_1=0.8,
-                                  beta_2=0.95, epsilon=1e-3),
-     {"weight_decay_kind": "l2"}),
+    (
+        "keras-adam",
+        dict(HYPER, weight_decay=0.2, amsgrad=True),
+        lambda k: k.optimizers.Adam(
+            learning_rate=0.03,
+            beta_1=0.8,
+            beta_2=0.95,
+            epsilon=1e-3,
+            weight_decay=0.2,
+            amsgrad=True,
+        ),
+        {"bias_correction": "explicit"},
+    ),
+    (
+        "keras-adamw",
+        dict(HYPER, weight_decay=0.2),
+        lambda k: k.optimizers.AdamW(
+            learning_rate=0.03, weight_decay=0.2, beta_1=0.8, beta_2=0.95, epsilon=1e-3
+        ),
+        {"weight_decay_kind": "l2"},
+    ),
     ("keras-adamw", {}, lambda k: k.optimizers.AdamW(), {"eps": 1e-8}),
 ]
 
@@ -144,13 +175,24 @@ def optax_run(make, seed: int) -> list[dict]:
 
 
 OPTAX_CASES = [
-    ("optax-adam", dict(HYPER, eps_root=1e-4),
-     lambda o: o.adam(0.03, b1=0.8, b2=0.95, eps=1e-3, eps_root=1e-4), {"eps_root": 0.0}),
-    ("optax-adamw", dict(HYPER, weight_decay=0.2),
-     lambda o: o.adamw(0.03, b1=0.8, b2=0.95, eps=1e-3, weight_decay=0.2),
-     {"decay_multiplier": "schedule"}),
-    ("optax-amsgrad", HYPER, lambda o: o.amsgrad(0.03, b1=0.8, b2=0.95, eps=1e-3),
-     {"amsgrad": "max_v"}),
+    (
+        "optax-adam",
+        dict(HYPER, eps_root=1e-4),
+        lambda o: o.adam(0.03, b1=0.8, b2=0.95, eps=1e-3, eps_root=1e-4),
+        {"eps_root": 0.0},
+    ),
+    (
+        "optax-adamw",
+        dict(HYPER, weight_decay=0.2),
+        lambda o: o.adamw(0.03, b1=0.8, b2=0.95, eps=1e-3, weight_decay=0.2),
+        {"decay_multiplier": "schedule"},
+    ),
+    (
+        "optax-amsgrad",
+        HYPER,
+        lambda o: o.amsgrad(0.03, b1=0.8, b2=0.95, eps=1e-3),
+        {"amsgrad": "max_v"},
+    ),
     ("optax-adamw", {}, lambda o: o.adamw(1e-3), {"weight_decay": 0.0}),
 ]
 

@@ -11,33 +11,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adamlib import AdamConfig, AdamConfigError, reference
-from adamlib.schedules import (FIRST_INDEX, as_schedule_multiplier, bert_warmup_linear_decay,
-                               hf_linear_warmup_decay)
+from adamlib.schedules import (
+    FIRST_INDEX,
+    as_schedule_multiplier,
+    bert_warmup_linear_decay,
+    hf_linear_warmup_decay,
+)
 
 
-@pytest.mark.parametrize("step, expected", [
-    (0, 0.0),        # warmup starts at 0: 0/1000
-    (1, 0.001),      # 1/1000
-    (999, 0.999),    # last warmup step: (W-1)/W
-    (1000, 0.9),     # first decay step: 1 - 1000/10000, not 1.0
-    (5000, 0.5),     # 1 - 5000/10000
-    (10000, 0.0),    # end of the run
-    (12000, 0.0),    # min(s, T) keeps it at 0 afterwards
-])
+@pytest.mark.parametrize(
+    "step, expected",
+    [
+        (0, 0.0),  # warmup starts at 0: 0/1000
+        (1, 0.001),  # 1/1000
+        (999, 0.999),  # last warmup step: (W-1)/W
+        (1000, 0.9),  # first decay step: 1 - 1000/10000, not 1.0
+        (5000, 0.5),  # 1 - 5000/10000
+        (10000, 0.0),  # end of the run
+        (12000, 0.0),  # min(s, T) keeps it at 0 afterwards
+    ],
+)
 def test_bert_schedule_values(step, expected):
     """Catches a BERT schedule that decays over T - W (HF's form, 1.0 at s = W), that is
     continuous at W, or that indexes warmup from 1."""
     assert bert_warmup_linear_decay(step, 1000, 10000) == pytest.approx(expected, abs=1e-15)
 
 
-@pytest.mark.parametrize("step, expected", [
-    (0, 0.0),        # 0/max(1, W)
-    (999, 0.999),
-    (1000, 1.0),     # (T - W)/(T - W): continuous at W
-    (5500, 0.5),     # (10000 - 5500)/9000
-    (10000, 0.0),
-    (12000, 0.0),    # max(0, ...) clamps a negative value
-])
+@pytest.mark.parametrize(
+    "step, expected",
+    [
+        (0, 0.0),  # 0/max(1, W)
+        (999, 0.999),
+        (1000, 1.0),  # (T - W)/(T - W): continuous at W
+        (5500, 0.5),  # (10000 - 5500)/9000
+        (10000, 0.0),
+        (12000, 0.0),  # max(0, ...) clamps a negative value
+    ],
+)
 def test_hf_schedule_values(step, expected):
     """Catches an HF schedule that decays over the whole run (BERT's form) or goes negative
     after the last step."""
@@ -50,6 +60,15 @@ def test_schedules_without_warmup():
     assert hf_linear_warmup_decay(0, 0, 10) == 1.0
     assert bert_warmup_linear_decay(5, 0, 10) == pytest.approx(0.5)
     assert hf_linear_warmup_decay(5, 0, 10) == pytest.approx(0.5)
+
+
+def test_warmup_that_fills_the_whole_schedule():
+    """Catches a decay that divides by T - W (zero when W = T; HF divides by max(1, T - W)):
+    warmup over the whole run, then 0 from s = T on, in both frameworks."""
+    assert hf_linear_warmup_decay(5, 10, 10) == 0.5
+    assert hf_linear_warmup_decay(10, 10, 10) == 0.0  # max(0, (10 - 10)/max(1, 0))
+    assert hf_linear_warmup_decay(12, 10, 10) == 0.0  # max(0, -2/1)
+    assert bert_warmup_linear_decay(10, 10, 10) == 0.0  # 1 - min(10, 10)/10
 
 
 @given(w=st.integers(1, 50), extra=st.integers(1, 200))
@@ -68,7 +87,8 @@ def test_first_index_of_lambdalr_is_measured_on_torch():
     param = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     optimizer = torch.optim.SGD([param], lr=2.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: hf_linear_warmup_decay(s, 4, 10))
+        optimizer, lambda s: hf_linear_warmup_decay(s, 4, 10)
+    )
     used = []
     for _ in range(8):
         used.append(optimizer.param_groups[0]["lr"] / 2.0)
@@ -83,8 +103,10 @@ def test_first_index_of_lambdalr_is_measured_on_torch():
 def test_index_offsets():
     """Catches a helper that ignores the framework's first index: MXNet reads the schedule at
     1 for the first update, every other framework at 0."""
+
     def identity(s):
         return float(s)
+
     assert as_schedule_multiplier(identity, "mxnet")(1) == 1.0
     for name in ("pytorch-lambdalr", "keras", "optax", "bert", "hf"):
         assert as_schedule_multiplier(identity, name)(1) == 0.0
@@ -109,15 +131,18 @@ def test_bert_warmup_first_update_leaves_params_unchanged():
     assert after_2[0] == pytest.approx(-expected_move, rel=1e-12)
 
 
-@pytest.mark.parametrize("call, argument", [
-    (lambda: bert_warmup_linear_decay(-1, 10, 100), "global_step"),
-    (lambda: bert_warmup_linear_decay(1.5, 10, 100), "global_step"),
-    (lambda: hf_linear_warmup_decay(0, -1, 100), "warmup_steps"),
-    (lambda: hf_linear_warmup_decay(0, 10, 0), "total_steps"),
-    (lambda: as_schedule_multiplier(lambda s: 1.0, 2), "first_index"),
-    (lambda: as_schedule_multiplier(lambda s: 1.0, "tensorflow"), "first_index"),
-    (lambda: as_schedule_multiplier(1.0, 0), "schedule"),
-])
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: bert_warmup_linear_decay(-1, 10, 100), "global_step"),
+        (lambda: bert_warmup_linear_decay(1.5, 10, 100), "global_step"),
+        (lambda: hf_linear_warmup_decay(0, -1, 100), "warmup_steps"),
+        (lambda: hf_linear_warmup_decay(0, 10, 0), "total_steps"),
+        (lambda: as_schedule_multiplier(lambda s: 1.0, 2), "first_index"),
+        (lambda: as_schedule_multiplier(lambda s: 1.0, "tensorflow"), "first_index"),
+        (lambda: as_schedule_multiplier(1.0, 0), "schedule"),
+    ],
+)
 def test_bad_arguments_are_named(call, argument):
     """Catches silent acceptance of a negative step, a fractional step, an unknown framework or
     a non-callable schedule; the error names the argument."""

@@ -89,7 +89,7 @@ def ensure_mathjax() -> Path:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         """Requests are judged by the tests; an access log would only bury their output."""
 
 
@@ -512,7 +512,7 @@ def contrast_ratio(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ids_in(html_file: Path) -> frozenset[str]:
     """Element ids of a built page as served (a link's #fragment must name one of them)."""
     soup = BeautifulSoup(html_file.read_text(encoding="utf-8"), "html.parser")

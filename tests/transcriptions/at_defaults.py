@@ -9,7 +9,7 @@ Like every transcription module, this does not import adamlib.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,6 +31,7 @@ def _vector(make: Callable) -> Callable:
             params = {name: step(params[name], problem.grad(params, t)[name])}
             history.append(_snapshot(params))
         return history
+
     return run
 
 
@@ -44,6 +45,7 @@ def _keras(make: Callable) -> Callable:
             opt.apply([grads[v.name] for v in variables], variables)
             history.append(_snapshot({v.name: v for v in variables}))
         return history
+
     return run
 
 
@@ -58,6 +60,7 @@ def _optax(make: Callable) -> Callable:
             params = optax.apply_updates(params, updates)
             history.append(_snapshot(params))
         return history
+
     return run
 
 
@@ -73,6 +76,7 @@ def _mxnet1(make: Callable) -> Callable:
                 opt.update(i, weights[name], grads[name], states[i])
             history.append(_snapshot(weights))
         return history
+
     return run
 
 
@@ -89,6 +93,7 @@ def _mxnet2(make: Callable) -> Callable:
             opt.update(indices, [weights[n] for n in names], [grads[n] for n in names], states)
             history.append(_snapshot(weights))
         return history
+
     return run
 
 
@@ -99,10 +104,12 @@ def _bert(make: Callable) -> Callable:
         history = [_snapshot({v.name: v for v in variables})]
         for t in range(1, steps + 1):
             grads = problem.grad(history[-1], t)
-            opt.apply_gradients(zip([grads[v.name] for v in variables], variables),
-                                global_step=t - 1)
+            opt.apply_gradients(
+                zip([grads[v.name] for v in variables], variables), global_step=t - 1
+            )
             history.append(_snapshot({v.name: v for v in variables}))
         return history
+
     return run
 
 
@@ -118,6 +125,7 @@ def _torch_style(make: Callable) -> Callable:
             opt.step()
             history.append(_snapshot({p.name: p.data for p in params}))
         return history
+
     return run
 
 
@@ -131,14 +139,18 @@ def _tf1(make: Callable) -> Callable:
             opt.apply_gradients([(grads[n], variables[n]) for n in variables])
             history.append(_snapshot(variables))
         return history
+
     return run
 
 
 RUNS: dict[str, Callable] = {
     "paper-adam": _vector(papers.KingmaBaAlgorithm1),
     "paper-adam-epshat": _vector(papers.KingmaBaEpsilonHat),
-    "paper-adamw": _vector(lambda: papers.LoshchilovHutterAlgorithm2(
-        lam=0.0, SetScheduleMultiplier=lambda t: 1.0, variant="adamw")),
+    "paper-adamw": _vector(
+        lambda: papers.LoshchilovHutterAlgorithm2(
+            lam=0.0, SetScheduleMultiplier=lambda t: 1.0, variant="adamw"
+        )
+    ),
     "tf1-adam": _tf1(tf1.AdamOptimizer),
     "keras-adam": _keras(keras.Adam),
     "keras-adamw": _keras(keras.AdamW),
@@ -148,8 +160,9 @@ RUNS: dict[str, Callable] = {
     "mxnet1-adam": _mxnet1(mxnet.AdamV1),
     "mxnet2-adam": _mxnet2(mxnet.AdamV2),
     "mxnet2-adamw": _mxnet2(mxnet.AdamWV2),
-    "bert-adamweightdecay": _bert(lambda: bert.AdamWeightDecayOptimizer(
-        1e-3, **bert.CREATE_OPTIMIZER_SETTINGS)),
+    "bert-adamweightdecay": _bert(
+        lambda: bert.AdamWeightDecayOptimizer(1e-3, **bert.CREATE_OPTIMIZER_SETTINGS)
+    ),
     "hf-adamw": _torch_style(hf.AdamW),
     "fairseq-adam": _torch_style(fairseq.Adam),
     "fairseq-fusedv1": _torch_style(fairseq.FusedAdamV1),

@@ -28,21 +28,24 @@ CREATE_OPTIMIZER_SETTINGS = dict(
     beta_1=0.9,
     beta_2=0.999,
     epsilon=1e-6,
-    exclude_from_weight_decay=["LayerNorm", "layer_norm", "bias"])
+    exclude_from_weight_decay=["LayerNorm", "layer_norm", "bias"],
+)
 """The constructor arguments ``create_optimizer`` passes besides ``learning_rate``."""
 
 
 class AdamWeightDecayOptimizer:
     """A basic Adam optimizer that includes "correct" L2 weight decay."""
 
-    def __init__(self,
-                 learning_rate,
-                 weight_decay_rate=0.0,
-                 beta_1=0.9,
-                 beta_2=0.999,
-                 epsilon=1e-6,
-                 exclude_from_weight_decay=None,
-                 name="AdamWeightDecayOptimizer"):
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay_rate=0.0,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-6,
+        exclude_from_weight_decay=None,
+        name="AdamWeightDecayOptimizer",
+    ):
         """Constructs a AdamWeightDecayOptimizer."""
         self.learning_rate = learning_rate
         self.weight_decay_rate = weight_decay_rate
@@ -57,10 +60,11 @@ class AdamWeightDecayOptimizer:
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
         """See base class."""
-        learning_rate = (self.learning_rate(global_step) if callable(self.learning_rate)
-                         else self.learning_rate)
+        learning_rate = (
+            self.learning_rate(global_step) if callable(self.learning_rate) else self.learning_rate
+        )
         assignments = []
-        for (grad, param) in grads_and_vars:
+        for grad, param in grads_and_vars:
             if grad is None or param is None:
                 continue
 
@@ -70,11 +74,8 @@ class AdamWeightDecayOptimizer:
             v = self._get_variable(name=param_name + "/adam_v", shape=param.shape)
 
             # Standard Adam update.
-            next_m = (
-                np.multiply(self.beta_1, m) + np.multiply(1.0 - self.beta_1, grad))
-            next_v = (
-                np.multiply(self.beta_2, v) + np.multiply(1.0 - self.beta_2,
-                                                          np.square(grad)))
+            next_m = np.multiply(self.beta_1, m) + np.multiply(1.0 - self.beta_1, grad)
+            next_v = np.multiply(self.beta_2, v) + np.multiply(1.0 - self.beta_2, np.square(grad))
 
             update = next_m / (np.sqrt(next_v) + self.epsilon)
 
@@ -85,10 +86,7 @@ class AdamWeightDecayOptimizer:
 
             next_param = param - update_with_lr
 
-            assignments.extend(
-                [(param, next_param),
-                 (m, next_m),
-                 (v, next_v)])
+            assignments.extend([(param, next_param), (m, next_m), (v, next_v)])
         for variable, value in assignments:  # tf.group(*assignments)
             variable[...] = value
 

@@ -17,9 +17,13 @@ MUTANT_MARGIN = 1e3 * RTOL
 agreement to RTOL is evidence and not luck."""
 
 
-def deviation(actual: list[dict], expected: list[dict]) -> float:
-    """Largest relative difference over every coordinate of every step (see ``FLOOR``)."""
+def deviation(actual: list[dict], expected: list[dict], floor: float = FLOOR) -> float:
+    """Largest relative difference over every coordinate of every step; coordinates of
+    ``expected`` smaller than ``floor`` are compared relative to ``floor``."""
     if len(actual) != len(expected):
         raise ValueError(f"trajectories of {len(actual)} and {len(expected)} points")
-    return max(float(np.max(np.abs(np.asarray(a[n]) - e[n]) / np.maximum(np.abs(e[n]), FLOOR)))
-               for a, e in zip(actual, expected) for n in e)
+    return max(
+        float(np.max(np.abs(np.asarray(a[n]) - e[n]) / np.maximum(np.abs(e[n]), floor)))
+        for a, e in zip(actual, expected)
+        for n in e
+    )

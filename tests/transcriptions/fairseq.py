@@ -34,8 +34,9 @@ CLI_DEFAULT_LR = [0.25]
 
 
 class Adam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False):
+    def __init__(
+        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False
+    ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
         groups = list(params)
         if not isinstance(groups[0], dict):
@@ -74,24 +75,38 @@ class Adam:
                 state["step"] += 1
 
                 # Decay the first and second moment running average coefficient
-                exp_avg *= beta1; exp_avg += (1 - beta1) * grad  # exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-                exp_avg_sq *= beta2; exp_avg_sq += (1 - beta2) * grad * grad  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                exp_avg *= beta1
+                exp_avg += (1 - beta1) * grad  # exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+                exp_avg_sq *= beta2
+                exp_avg_sq += (
+                    (1 - beta2) * grad * grad
+                )  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 if amsgrad:
                     # Maintains the maximum of all 2nd moment running avg. till now
-                    np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)  # torch.max(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    np.maximum(
+                        max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq
+                    )  # torch.max(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                     # Use the max. for normalizing running avg. of gradient
-                    denom = np.sqrt(max_exp_avg_sq) + group["eps"]  # max_exp_avg_sq.sqrt().add_(group["eps"])
+                    denom = (
+                        np.sqrt(max_exp_avg_sq) + group["eps"]
+                    )  # max_exp_avg_sq.sqrt().add_(group["eps"])
                 else:
-                    denom = np.sqrt(exp_avg_sq) + group["eps"]  # exp_avg_sq.sqrt().add_(group["eps"])
+                    denom = (
+                        np.sqrt(exp_avg_sq) + group["eps"]
+                    )  # exp_avg_sq.sqrt().add_(group["eps"])
 
                 bias_correction1 = 1 - beta1 ** state["step"]
                 bias_correction2 = 1 - beta2 ** state["step"]
                 step_size = group["lr"] * math.sqrt(bias_correction2) / bias_correction1
 
                 if group["weight_decay"] != 0:
-                    p_data_fp32 += (-group["weight_decay"] * group["lr"]) * p_data_fp32  # p_data_fp32.add_(p_data_fp32, alpha=-group["weight_decay"] * group["lr"])
+                    p_data_fp32 += (
+                        (-group["weight_decay"] * group["lr"]) * p_data_fp32
+                    )  # p_data_fp32.add_(p_data_fp32, alpha=-group["weight_decay"] * group["lr"])
 
-                p_data_fp32 += -step_size * exp_avg / denom  # p_data_fp32.addcdiv_(exp_avg, denom, value=-step_size)
+                p_data_fp32 += (
+                    -step_size * exp_avg / denom
+                )  # p_data_fp32.addcdiv_(exp_avg, denom, value=-step_size)
 
 
 class FusedAdamV1:
@@ -109,12 +124,28 @@ class FusedAdamV1:
     CPU-to-GPU copies and the sparse check are left out.
     """
 
-    def __init__(self, params, lr=1e-3, bias_correction=True, betas=(0.9, 0.999), eps=1e-8,
-                 eps_inside_sqrt=False, weight_decay=0.0, max_grad_norm=0.0, amsgrad=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        bias_correction=True,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        eps_inside_sqrt=False,
+        weight_decay=0.0,
+        max_grad_norm=0.0,
+        amsgrad=False,
+    ):
         if amsgrad:
             raise RuntimeError("FusedAdam does not support the AMSGrad variant.")
-        defaults = {"lr": lr, "bias_correction": bias_correction, "betas": betas, "eps": eps,
-                    "weight_decay": weight_decay, "max_grad_norm": max_grad_norm}
+        defaults = {
+            "lr": lr,
+            "bias_correction": bias_correction,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "max_grad_norm": max_grad_norm,
+        }
         groups = list(params)
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
@@ -140,13 +171,26 @@ class FusedAdamV1:
                 exp_avg_sq = state["exp_avg_sq"]
                 beta1, beta2 = group["betas"]
                 state["step"] += 1
-                _fused_adam_cuda(p_data_fp32, exp_avg, exp_avg_sq, grad, group["lr"], beta1,
-                                 beta2, group["eps"], combined_scale, state["step"],
-                                 self.eps_mode, bias_correction, group["weight_decay"])
+                _fused_adam_cuda(
+                    p_data_fp32,
+                    exp_avg,
+                    exp_avg_sq,
+                    grad,
+                    group["lr"],
+                    beta1,
+                    beta2,
+                    group["eps"],
+                    combined_scale,
+                    state["step"],
+                    self.eps_mode,
+                    bias_correction,
+                    group["weight_decay"],
+                )
 
 
-def _fused_adam_cuda(p, m, v, g, lr, beta1, beta2, eps, grad_scale, step, mode,
-                     bias_correction, decay):
+def _fused_adam_cuda(
+    p, m, v, g, lr, beta1, beta2, eps, grad_scale, step, mode, bias_correction, decay
+):
     """``fused_adam_cuda`` (host) and ``adam_cuda_kernel`` (device), in place on p, m, v."""
     if bias_correction == 1:
         bias_correction1 = 1 - beta1**step
@@ -182,12 +226,22 @@ class FusedAdamV2:
     count is per group (``group["step"]``), as in the source.
     """
 
-    def __init__(self, params, lr=1e-3, bias_correction=True, betas=(0.9, 0.999), eps=1e-8,
-                 adam_w_mode=True, weight_decay=0.0, amsgrad=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        bias_correction=True,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        adam_w_mode=True,
+        weight_decay=0.0,
+        amsgrad=False,
+    ):
         if amsgrad:
             raise RuntimeError("FusedAdam does not support the AMSGrad variant.")
-        defaults = dict(lr=lr, bias_correction=bias_correction, betas=betas, eps=eps,
-                        weight_decay=weight_decay)
+        defaults = dict(
+            lr=lr, bias_correction=bias_correction, betas=betas, eps=eps, weight_decay=weight_decay
+        )
         groups = list(params)
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
@@ -210,13 +264,23 @@ class FusedAdamV2:
                 if len(state) == 0:
                     state["exp_avg"] = np.zeros_like(p.data)
                     state["exp_avg_sq"] = np.zeros_like(p.data)
-                _multi_tensor_adam(p.grad, p.data, state["exp_avg"], state["exp_avg_sq"],
-                                   group["lr"], beta1, beta2, group["eps"], group["step"],
-                                   self.adam_w_mode, bias_correction, group["weight_decay"])
+                _multi_tensor_adam(
+                    p.grad,
+                    p.data,
+                    state["exp_avg"],
+                    state["exp_avg_sq"],
+                    group["lr"],
+                    beta1,
+                    beta2,
+                    group["eps"],
+                    group["step"],
+                    self.adam_w_mode,
+                    bias_correction,
+                    group["weight_decay"],
+                )
 
 
-def _multi_tensor_adam(g, p, m, v, lr, beta1, beta2, epsilon, step, mode, bias_correction,
-                       decay):
+def _multi_tensor_adam(g, p, m, v, lr, beta1, beta2, epsilon, step, mode, bias_correction, decay):
     """``multi_tensor_adam_cuda`` (host) and ``AdamFunctor`` (device), in place on p, m, v."""
     beta1_correction, beta2_correction = 1.0, 1.0
     if bias_correction == 1:

@@ -21,10 +21,16 @@ import numpy as np
 
 
 class AdamW:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0,
-                 correct_bias=True):
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "correct_bias": correct_bias}
+    def __init__(
+        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0, correct_bias=True
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "correct_bias": correct_bias,
+        }
         groups = list(params)
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
@@ -55,8 +61,14 @@ class AdamW:
 
                 # Decay the first and second moment running average coefficient
                 # In-place operations to update the averages at the same time
-                exp_avg *= beta1; exp_avg += (1.0 - beta1) * grad  # exp_avg.mul_(beta1).add_(grad, alpha=(1.0 - beta1))
-                exp_avg_sq *= beta2; exp_avg_sq += (1.0 - beta2) * grad * grad  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+                exp_avg *= beta1
+                exp_avg += (
+                    1.0 - beta1
+                ) * grad  # exp_avg.mul_(beta1).add_(grad, alpha=(1.0 - beta1))
+                exp_avg_sq *= beta2
+                exp_avg_sq += (
+                    (1.0 - beta2) * grad * grad
+                )  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
                 denom = np.sqrt(exp_avg_sq) + group["eps"]  # exp_avg_sq.sqrt().add_(group["eps"])
 
                 step_size = group["lr"]
@@ -65,7 +77,9 @@ class AdamW:
                     bias_correction2 = 1.0 - beta2 ** state["step"]
                     step_size = step_size * math.sqrt(bias_correction2) / bias_correction1
 
-                p.data += -step_size * exp_avg / denom  # p.addcdiv_(exp_avg, denom, value=-step_size)
+                p.data += (
+                    -step_size * exp_avg / denom
+                )  # p.addcdiv_(exp_avg, denom, value=-step_size)
 
                 # Just adding the square of the weights to the loss function is *not*
                 # the correct way of using L2 regularization/weight decay with Adam,
@@ -76,4 +90,6 @@ class AdamW:
                 # of the weights to the loss with plain (non-momentum) SGD.
                 # Add weight decay at the end (fixed version)
                 if group["weight_decay"] > 0.0:
-                    p.data += (-group["lr"] * group["weight_decay"]) * p.data  # p.add_(p, alpha=(-group["lr"] * group["weight_decay"]))
+                    p.data += (
+                        -group["lr"] * group["weight_decay"]
+                    ) * p.data  # p.add_(p, alpha=(-group["lr"] * group["weight_decay"]))

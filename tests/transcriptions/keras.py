@@ -32,14 +32,27 @@ import numpy as np
 
 ops = SimpleNamespace(
     cast=lambda x, dtype: np.asarray(x, dtype=dtype),
-    power=np.power, sqrt=np.sqrt, multiply=np.multiply, subtract=np.subtract,
-    square=np.square, maximum=np.maximum, divide=np.divide, add=np.add,
+    power=np.power,
+    sqrt=np.sqrt,
+    multiply=np.multiply,
+    subtract=np.subtract,
+    square=np.square,
+    maximum=np.maximum,
+    divide=np.divide,
+    add=np.add,
 )
 
 
 class Adam:
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, weight_decay=None):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        weight_decay=None,
+    ):
         self._learning_rate = learning_rate
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.amsgrad = amsgrad
@@ -115,26 +128,18 @@ class Adam:
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         local_step = ops.cast(self.iterations + 1, variable.dtype)
-        beta_1_power = ops.power(
-            ops.cast(self.beta_1, variable.dtype), local_step
-        )
-        beta_2_power = ops.power(
-            ops.cast(self.beta_2, variable.dtype), local_step
-        )
+        beta_1_power = ops.power(ops.cast(self.beta_1, variable.dtype), local_step)
+        beta_2_power = ops.power(ops.cast(self.beta_2, variable.dtype), local_step)
 
         m = self._momentums[self._get_variable_index(variable)]
         v = self._velocities[self._get_variable_index(variable)]
 
         alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
 
-        self.assign_add(
-            m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1)
-        )
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
         self.assign_add(
             v,
-            ops.multiply(
-                ops.subtract(ops.square(gradient), v), 1 - self.beta_2
-            ),
+            ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2),
         )
         if self.amsgrad:
             v_hat = self._velocity_hats[self._get_variable_index(variable)]
@@ -142,18 +147,27 @@ class Adam:
             v = v_hat
         self.assign_sub(
             variable,
-            ops.divide(
-                ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon)
-            ),
+            ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon)),
         )
 
 
 class AdamW(Adam):
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
-                         epsilon=epsilon, amsgrad=amsgrad, weight_decay=weight_decay)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+        )
         if self.weight_decay is None:
-            raise ValueError(
-                "Argument `weight_decay` must be a float. Received: weight_decay=None"
-            )
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")

@@ -46,8 +46,16 @@ def clip(data, a_min, a_max):
 
 
 class Optimizer:
-    def __init__(self, learning_rate=0.01, wd=0.0, rescale_grad=1.0, clip_gradient=None,
-                 lr_scheduler=None, begin_num_update=0, use_fused_step=True):
+    def __init__(
+        self,
+        learning_rate=0.01,
+        wd=0.0,
+        rescale_grad=1.0,
+        clip_gradient=None,
+        lr_scheduler=None,
+        begin_num_update=0,
+        use_fused_step=True,
+    ):
         self.lr = learning_rate
         self.wd = wd
         self.rescale_grad = rescale_grad
@@ -84,8 +92,10 @@ class Optimizer:
         return [self._get_wd(index) for index in indices]
 
     def create_state(self, index, weight):
-        return (np.zeros_like(weight),  # mean
-                np.zeros_like(weight))  # variance
+        return (
+            np.zeros_like(weight),  # mean
+            np.zeros_like(weight),
+        )  # variance
 
     def update(self, indices, weights, grads, states):
         """MXNet 2.0 ``Optimizer.update``: ``fused_step`` or ``step`` as chosen."""
@@ -97,8 +107,21 @@ class Optimizer:
 
 # -- kernels (src/operator/optimizer_op-inl.h, src/operator/contrib/adamw-inl.h) ------------
 
-def adam_update_v1(weight, grad, mean, var, out, lr, wd, beta1=0.9, beta2=0.999,
-                   epsilon=1e-8, rescale_grad=1.0, clip_gradient=-1.0):
+
+def adam_update_v1(
+    weight,
+    grad,
+    mean,
+    var,
+    out,
+    lr,
+    wd,
+    beta1=0.9,
+    beta2=0.999,
+    epsilon=1e-8,
+    rescale_grad=1.0,
+    clip_gradient=-1.0,
+):
     """MXNet 1.x ``AdamUpdateKernel::Map``."""
     weight_data, grad_data, mean_data, var_data, out_data = weight, grad, mean, var, out
     grad_rescaled = grad_data * rescale_grad + weight_data * wd
@@ -111,8 +134,20 @@ def adam_update_v1(weight, grad, mean, var, out, lr, wd, beta1=0.9, beta2=0.999,
     out_data[:] = weight_data - lr * mean_data / (sqrt(var_data) + epsilon)
 
 
-def adam_update_v2(weight, grad, mean, var, out, lr, wd, beta1=0.9, beta2=0.999,
-                   epsilon=1e-8, rescale_grad=1.0, clip_gradient=-1.0):
+def adam_update_v2(
+    weight,
+    grad,
+    mean,
+    var,
+    out,
+    lr,
+    wd,
+    beta1=0.9,
+    beta2=0.999,
+    epsilon=1e-8,
+    rescale_grad=1.0,
+    clip_gradient=-1.0,
+):
     """MXNet 2.0 ``AdamUpdateKernel::Map``: clip before adding ``wd``."""
     weight_data, grad_data, mean_data, var_data, out_data = weight, grad, mean, var, out
     grad_rescaled = grad_data * rescale_grad
@@ -126,8 +161,21 @@ def adam_update_v2(weight, grad, mean, var, out, lr, wd, beta1=0.9, beta2=0.999,
     out_data[:] = weight_data - lr * mean_data / (sqrt(var_data) + epsilon)
 
 
-def adamw_update(weight, grad, mean, var, out, lr, eta, wd=0.0, beta1=0.9, beta2=0.999,
-                 epsilon=1e-8, rescale_grad=1.0, clip_gradient=-1.0):
+def adamw_update(
+    weight,
+    grad,
+    mean,
+    var,
+    out,
+    lr,
+    eta,
+    wd=0.0,
+    beta1=0.9,
+    beta2=0.999,
+    epsilon=1e-8,
+    rescale_grad=1.0,
+    clip_gradient=-1.0,
+):
     """The ``adamw_update`` operator (1.x contrib, 2.0): no bias correction of its own;
     skipped when ``rescale_grad`` is NaN, Inf or 0 (``PrepareInputBlobs``)."""
     if not math.isfinite(rescale_grad) or rescale_grad == 0:
@@ -142,11 +190,13 @@ def adamw_update(weight, grad, mean, var, out, lr, eta, wd=0.0, beta1=0.9, beta2
 
 # -- MXNet 1.x ------------------------------------------------------------------------------
 
+
 class AdamV1(Optimizer):
     """MXNet 1.x ``Adam`` (``update(index, weight, grad, state)``, one parameter per call)."""
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                 lazy_update=True, **kwargs):
+    def __init__(
+        self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, lazy_update=True, **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta1 = beta1
         self.beta2 = beta2
@@ -159,27 +209,39 @@ class AdamV1(Optimizer):
         wd = self._get_wd(index)
 
         t = self._index_update_count[index]
-        coef1 = 1. - self.beta1**t
-        coef2 = 1. - self.beta2**t
-        lr *= math.sqrt(coef2)/coef1
+        coef1 = 1.0 - self.beta1**t
+        coef2 = 1.0 - self.beta2**t
+        lr *= math.sqrt(coef2) / coef1
 
-        kwargs = {'beta1': self.beta1, 'beta2': self.beta2, 'epsilon': self.epsilon,
-                  'rescale_grad': self.rescale_grad}
+        kwargs = {
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+            "rescale_grad": self.rescale_grad,
+        }
         if self.clip_gradient:
-            kwargs['clip_gradient'] = self.clip_gradient
+            kwargs["clip_gradient"] = self.clip_gradient
 
         mean, var = state
-        adam_update_v1(weight, grad, mean, var, out=weight,
-                       lr=lr, wd=wd, **kwargs)
+        adam_update_v1(weight, grad, mean, var, out=weight, lr=lr, wd=wd, **kwargs)
 
 
 # -- MXNet 2.0 ------------------------------------------------------------------------------
 
+
 class AdamV2(Optimizer):
     """MXNet 2.0 ``Adam``: ``step`` (use_fused_step=False) and ``fused_step`` (default)."""
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                 lazy_update=False, use_fused_step=True, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-8,
+        lazy_update=False,
+        use_fused_step=True,
+        **kwargs,
+    ):
         super().__init__(use_fused_step=use_fused_step, learning_rate=learning_rate, **kwargs)
         self.lazy_update = lazy_update
         self.beta1 = beta1
@@ -196,19 +258,19 @@ class AdamV2(Optimizer):
             # preprocess grad
             grad *= self.rescale_grad
             if self.clip_gradient is not None:
-                grad = clip(grad, - self.clip_gradient, self.clip_gradient)
+                grad = clip(grad, -self.clip_gradient, self.clip_gradient)
             grad += wd * weight
 
-            coef1 = 1. - self.beta1**t
-            coef2 = 1. - self.beta2**t
+            coef1 = 1.0 - self.beta1**t
+            coef2 = 1.0 - self.beta2**t
             lr *= math.sqrt(coef2) / coef1
 
             # update mean and var
             mean, var = state
             mean[:] *= self.beta1
-            mean[:] += (1. - self.beta1) * grad
+            mean[:] += (1.0 - self.beta1) * grad
             var[:] *= self.beta2
-            var[:] += (1. - self.beta2) * square(grad)
+            var[:] += (1.0 - self.beta2) * square(grad)
 
             # update weight
             d = mean / (sqrt(var) + self.epsilon)
@@ -221,28 +283,39 @@ class AdamV2(Optimizer):
             wd = self._get_wd(index)
             t = self._index_update_count[index]
 
-            coef1 = 1. - self.beta1**t
-            coef2 = 1. - self.beta2**t
+            coef1 = 1.0 - self.beta1**t
+            coef2 = 1.0 - self.beta2**t
 
-            lr *= math.sqrt(coef2)/coef1
+            lr *= math.sqrt(coef2) / coef1
 
-            kwargs = {'beta1': self.beta1, 'beta2': self.beta2, 'epsilon': self.epsilon,
-                      'rescale_grad': self.rescale_grad}
+            kwargs = {
+                "beta1": self.beta1,
+                "beta2": self.beta2,
+                "epsilon": self.epsilon,
+                "rescale_grad": self.rescale_grad,
+            }
             if self.clip_gradient:
-                kwargs['clip_gradient'] = self.clip_gradient
+                kwargs["clip_gradient"] = self.clip_gradient
 
             mean, var = state
 
             # update weight with fused kernel
-            adam_update_v2(weight, grad, mean, var, out=weight,
-                           lr=lr, wd=wd, **kwargs)
+            adam_update_v2(weight, grad, mean, var, out=weight, lr=lr, wd=wd, **kwargs)
 
 
 class AdamWV2(Optimizer):
     """MXNet 2.0 ``AdamW``: ``fused_step`` (default) and ``step`` (use_fused_step=False)."""
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6,
-                 correct_bias=True, use_fused_step=True, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-6,
+        correct_bias=True,
+        use_fused_step=True,
+        **kwargs,
+    ):
         super().__init__(use_fused_step=use_fused_step, learning_rate=learning_rate, **kwargs)
         self.beta1 = beta1
         self.beta2 = beta2
@@ -259,18 +332,18 @@ class AdamWV2(Optimizer):
             # preprocess grad
             grad *= self.rescale_grad
             if self.clip_gradient is not None:
-                grad = clip(grad, - self.clip_gradient, self.clip_gradient)
+                grad = clip(grad, -self.clip_gradient, self.clip_gradient)
             if self.correct_bias:
-                coef1 = 1. - self.beta1**t
-                coef2 = 1. - self.beta2**t
+                coef1 = 1.0 - self.beta1**t
+                coef2 = 1.0 - self.beta2**t
                 lr *= math.sqrt(coef2) / coef1
 
             # update mean and var
             mean, var = state
             mean[:] *= self.beta1
-            mean[:] += (1. - self.beta1) * grad
+            mean[:] += (1.0 - self.beta1) * grad
             var[:] *= self.beta2
-            var[:] += (1. - self.beta2) * square(grad)
+            var[:] += (1.0 - self.beta2) * square(grad)
 
             # update weight
             d = mean / (sqrt(var) + self.epsilon)
@@ -287,16 +360,19 @@ class AdamWV2(Optimizer):
             new_lrs = []
             for idx, lr in zip(indices, lrs):
                 t = self._index_update_count[idx]
-                coef1 = 1. - self.beta1 ** t
-                coef2 = 1. - self.beta2 ** t
+                coef1 = 1.0 - self.beta1**t
+                coef2 = 1.0 - self.beta2**t
                 new_lrs.append(lr * math.sqrt(coef2) / coef1)
             lrs = new_lrs
-        kwargs = {'beta1': self.beta1, 'beta2': self.beta2, 'epsilon': self.epsilon,
-                  'rescale_grad': self.rescale_grad}
+        kwargs = {
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+            "rescale_grad": self.rescale_grad,
+        }
         if self.clip_gradient:
-            kwargs['clip_gradient'] = self.clip_gradient
+            kwargs["clip_gradient"] = self.clip_gradient
 
         for w_i, g_i, s_i, lr, wd in zip(weights, grads, states, lrs, wds):
             mean, var = s_i
-            adamw_update(w_i, g_i, mean, var, out=w_i,
-                         lr=1, wd=wd, eta=lr, **kwargs)
+            adamw_update(w_i, g_i, mean, var, out=w_i, lr=1, wd=wd, eta=lr, **kwargs)

@@ -21,7 +21,8 @@ Adaptations:
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,6 +39,7 @@ def tree_map(fn, tree, *rest):
 
 
 # -- optax.tree_utils -----------------------------------------------------------------------
+
 
 def tree_zeros_like(tree):
     return tree_map(jnp.zeros_like, tree)
@@ -64,6 +66,7 @@ def safe_increment(count):
 
 
 # -- transformations ------------------------------------------------------------------------
+
 
 class ScaleByAdamState(NamedTuple):
     count: np.int32
@@ -101,8 +104,9 @@ class ScaleByAmsgradState(NamedTuple):
     nu_max: dict
 
 
-def scale_by_amsgrad(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0,
-                     bias_correction_mu=True, bias_correction_nu=True):
+def scale_by_amsgrad(
+    b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, bias_correction_mu=True, bias_correction_nu=True
+):
     def init_fn(params):
         mu = tree_zeros_like(params)  # First moment
         nu = tree_zeros_like(params)  # Second moment
@@ -222,6 +226,7 @@ def apply_updates(params, updates):
 
 
 # -- aliases --------------------------------------------------------------------------------
+
 
 def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
     return chain(

@@ -14,7 +14,7 @@ caller's); the loop's persistent variables live on the object. Subscripts become
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -38,7 +38,9 @@ class KingmaBaAlgorithm1:
         v_t = beta2 * v_prev + (1 - beta2) * g_t**2  # vt ← β2 · vt−1 + (1 − β2) · gt²
         m_hat_t = m_t / (1 - beta1**t)  # m̂t ← mt/(1 − β1^t)
         v_hat_t = v_t / (1 - beta2**t)  # v̂t ← vt/(1 − β2^t)
-        theta_t = theta_prev - alpha * m_hat_t / (np.sqrt(v_hat_t) + epsilon)  # θt ← θt−1 − α · m̂t/(√v̂t + ε)
+        theta_t = theta_prev - alpha * m_hat_t / (
+            np.sqrt(v_hat_t) + epsilon
+        )  # θt ← θt−1 − α · m̂t/(√v̂t + ε)
         self.m, self.v = m_t, v_t
         return theta_t
 
@@ -62,7 +64,9 @@ class KingmaBaEpsilonHat:
         m_t = beta1 * m_prev + (1 - beta1) * g_t
         v_t = beta2 * v_prev + (1 - beta2) * g_t**2
         alpha_t = alpha * np.sqrt(1 - beta2**t) / (1 - beta1**t)  # αt = α · √(1 − β2^t)/(1 − β1^t)
-        theta_t = theta_prev - alpha_t * m_t / (np.sqrt(v_t) + epsilon_hat)  # θt ← θt−1 − αt · mt/(√vt + ε̂)
+        theta_t = theta_prev - alpha_t * m_t / (
+            np.sqrt(v_t) + epsilon_hat
+        )  # θt ← θt−1 − αt · mt/(√vt + ε̂)
         self.m, self.v = m_t, v_t
         return theta_t
 
@@ -76,8 +80,16 @@ class LoshchilovHutterAlgorithm2:
     (line 11), called with the incremented t.
     """
 
-    def __init__(self, lam: float, SetScheduleMultiplier: Callable[[int], float], variant: str,
-                 alpha=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    def __init__(
+        self,
+        lam: float,
+        SetScheduleMultiplier: Callable[[int], float],
+        variant: str,
+        alpha=0.001,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-8,
+    ):
         if variant not in ("l2", "adamw"):
             raise ValueError(f"variant={variant!r}: 'l2' (line 6) or 'adamw' (line 12)")
         self.lam, self.SetScheduleMultiplier, self.variant = lam, SetScheduleMultiplier, variant
@@ -87,7 +99,13 @@ class LoshchilovHutterAlgorithm2:
         self.v = 0.0  # ... second moment vector vt=0 ← 0
 
     def step(self, theta_prev: np.ndarray, grad_f_t: np.ndarray) -> np.ndarray:
-        alpha, beta1, beta2, epsilon, lam = self.alpha, self.beta1, self.beta2, self.epsilon, self.lam
+        alpha, beta1, beta2, epsilon, lam = (
+            self.alpha,
+            self.beta1,
+            self.beta2,
+            self.epsilon,
+            self.lam,
+        )
         m_prev, v_prev = self.m, self.v
         self.t = self.t + 1  # 4: t ← t + 1
         t = self.t
@@ -102,9 +120,12 @@ class LoshchilovHutterAlgorithm2:
         v_hat_t = v_t / (1 - beta2**t)  # 10: v̂t ← vt/(1 − β2^t)
         eta_t = self.SetScheduleMultiplier(t)  # 11: ηt ← SetScheduleMultiplier(t)
         if self.variant == "adamw":
-            theta_t = theta_prev - eta_t * (alpha * m_hat_t / (np.sqrt(v_hat_t) + epsilon)
-                                            + lam * theta_prev)  # 12: θt ← θt−1 − ηt(α m̂t/(√v̂t + ε) + λθt−1)
+            theta_t = theta_prev - eta_t * (
+                alpha * m_hat_t / (np.sqrt(v_hat_t) + epsilon) + lam * theta_prev
+            )  # 12: θt ← θt−1 − ηt(α m̂t/(√v̂t + ε) + λθt−1)
         else:
-            theta_t = theta_prev - eta_t * (alpha * m_hat_t / (np.sqrt(v_hat_t) + epsilon))  # 12: without λθt−1
+            theta_t = theta_prev - eta_t * (
+                alpha * m_hat_t / (np.sqrt(v_hat_t) + epsilon)
+            )  # 12: without λθt−1
         self.m, self.v = m_t, v_t
         return theta_t

@@ -23,8 +23,9 @@ class NoisyQuadratic:
         self.shapes = dict(shapes)
         self.seed = seed
         self.curvature = {n: 10.0 ** rng.uniform(-1.0, 1.0, s) for n, s in self.shapes.items()}
-        self.noise_scale = {n: noise * 10.0 ** rng.uniform(-2.0, 1.0, s)
-                            for n, s in self.shapes.items()}
+        self.noise_scale = {
+            n: noise * 10.0 ** rng.uniform(-2.0, 1.0, s) for n, s in self.shapes.items()
+        }
         self.optimum = {n: rng.standard_normal(s) for n, s in self.shapes.items()}
         self._initial = {n: rng.standard_normal(s) for n, s in self.shapes.items()}
 

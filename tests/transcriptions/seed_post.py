@@ -24,7 +24,12 @@ sqrt = np.sqrt
 
 class _Block:
     def __init__(self, learning_rate, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient):
-        self.learning_rate, self.beta1, self.beta2, self.epsilon = learning_rate, beta1, beta2, epsilon
+        self.learning_rate, self.beta1, self.beta2, self.epsilon = (
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+        )
         self.wd, self.rescale_grad, self.clip_gradient = wd, rescale_grad, clip_gradient
         self.m = 0.0
         self.v = 0.0
@@ -35,7 +40,12 @@ class MXNetAdamWithWeightDecay(_Block):
     """Block 1."""
 
     def step(self, w: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        learning_rate, beta1, beta2, epsilon = self.learning_rate, self.beta1, self.beta2, self.epsilon
+        learning_rate, beta1, beta2, epsilon = (
+            self.learning_rate,
+            self.beta1,
+            self.beta2,
+            self.epsilon,
+        )
         wd, rescale_grad, clip_gradient = self.wd, self.rescale_grad, self.clip_gradient
         m, v = self.m, self.v
         self.t += 1
@@ -54,7 +64,12 @@ class MXNetAdamW(_Block):
     """Block 2."""
 
     def step(self, w: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        learning_rate, beta1, beta2, epsilon = self.learning_rate, self.beta1, self.beta2, self.epsilon
+        learning_rate, beta1, beta2, epsilon = (
+            self.learning_rate,
+            self.beta1,
+            self.beta2,
+            self.epsilon,
+        )
         wd, rescale_grad, clip_gradient = self.wd, self.rescale_grad, self.clip_gradient
         m, v = self.m, self.v
         self.t += 1
@@ -72,7 +87,12 @@ class AdamWithoutBiasCorrection(_Block):
     """Block 3 (BERT)."""
 
     def step(self, w: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        learning_rate, beta1, beta2, epsilon = self.learning_rate, self.beta1, self.beta2, self.epsilon
+        learning_rate, beta1, beta2, epsilon = (
+            self.learning_rate,
+            self.beta1,
+            self.beta2,
+            self.epsilon,
+        )
         wd, rescale_grad, clip_gradient = self.wd, self.rescale_grad, self.clip_gradient
         m, v = self.m, self.v
         self.t += 1

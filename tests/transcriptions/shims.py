@@ -43,4 +43,6 @@ class Variable(np.ndarray):
 def clip_map(x: np.ndarray, clip_gradient: float) -> np.ndarray:
     """MXNet's ``mshadow_op::clip::Map(x, bound)``: ``bound`` if ``x > bound``, ``-bound`` if
     ``x < -bound``, else ``x`` (element-wise value clipping)."""
-    return np.where(x > clip_gradient, clip_gradient, np.where(x < -clip_gradient, -clip_gradient, x))
+    return np.where(
+        x > clip_gradient, clip_gradient, np.where(x < -clip_gradient, -clip_gradient, x)
+    )

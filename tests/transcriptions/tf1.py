@@ -45,7 +45,7 @@ class AdamOptimizer:
 
     def _apply_sparse_shared(self, grad, var):
         """``_apply_sparse_shared`` with ``indices`` = every row."""
-        lr = (self._lr * np.sqrt(1 - self.beta2_power) / (1 - self.beta1_power))
+        lr = self._lr * np.sqrt(1 - self.beta2_power) / (1 - self.beta1_power)
         # m_t = beta1 * m + (1 - beta1) * g_t
         m = self._get_slot(var, "m")
         m_scaled_g_values = grad * (1 - self._beta1)
