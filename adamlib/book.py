@@ -7,8 +7,8 @@ the same outside the book:
 - `glue_all({...})` glues several values in one call (from a cell hidden in the book);
 - `show_figure(name, fig)` glues a figure (as SVG for the website, PDF for the printed book)
   for the book's numbered `{glue:figure}` and also displays it in the cell, so running the
-  chapter in JupyterLab, Colab or Binder shows every figure inline. In the book the cell carries the `remove-output` tag, so the figure appears once,
-  in its numbered place.
+  chapter in JupyterLab, Colab or Binder shows every figure inline. In the book the cell carries
+  the `remove-output` tag, so the figure appears once, in its numbered place.
 
 It must not compute anything the book reports: it only hands values to MyST-NB and IPython.
 """

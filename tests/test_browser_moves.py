@@ -1,4 +1,4 @@
-"""The interactive figures of "How Adam moves", driven in headless Chromium with the network cut off.
+"""The interactive figures of "How Adam moves", driven in headless Chromium, network cut off.
 
 Each slider of each figure is moved, and the data plotly.js draws must change; the page must load
 plotly.js from the site itself and send no request off the machine. Needs the built site
@@ -118,7 +118,7 @@ def test_every_slider_changes_the_plotted_data(loaded_page):
     """Catches a slider that is not wired to the data (or shows the same trajectory for every
     value): moving each slider by one position changes what plotly.js draws, and moving it back
     restores it; and no request leaves the machine meanwhile."""
-    page, local, blocked, errors = loaded_page
+    page, _local, blocked, errors = loaded_page
     widgets = page.locator(".adam-widget")
     moved = []
     for w in range(widgets.count()):
@@ -136,8 +136,7 @@ def test_every_slider_changes_the_plotted_data(loaded_page):
             slider.evaluate(_MOVE, start)
             assert widget.evaluate(_PLOTTED) == before
             moved.append(slider.get_attribute("data-key"))
-    assert sorted(moved) == sorted(["alpha", "beta1", "beta2", "kappa", "angle", "beta1",
-                                    "beta2"])
+    assert sorted(moved) == sorted(["alpha", "beta1", "beta2", "kappa", "angle", "beta1", "beta2"])
     assert blocked == [] and errors == []
 
 

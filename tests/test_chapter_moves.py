@@ -1,4 +1,4 @@
-"""The numbers and interactive data of "How Adam moves" against closed forms and direct adamlib runs.
+"""The numbers and interactive data of "How Adam moves" against closed forms and adamlib runs.
 
 Every expected value is computed here: from closed forms (the contraction factors of gradient
 descent, erf, the stationary moments), from one-dimensional recursions written out in this file,
@@ -56,8 +56,9 @@ def hessian(kappa: float, degrees: float) -> np.ndarray:
 def adam_path(H, theta0, lr, beta1=BETA1, beta2=BETA2, eps=EPS, steps=STEPS) -> np.ndarray:
     """One scalar-configuration adamlib run on f = θᵀHθ/2."""
     config = AdamConfig(lr=lr, betas=(beta1, beta2), eps=eps)
-    return np.array(reference.trajectory(np.asarray(theta0, float), lambda th, t: H @ th,
-                                         config, steps))
+    return np.array(
+        reference.trajectory(np.asarray(theta0, float), lambda th, t: H @ th, config, steps)
+    )
 
 
 def steps_to_stay_below(norms: np.ndarray, tol: float) -> int:
@@ -109,7 +110,7 @@ def test_grid_and_criteria_are_as_stated(g):
     assert g["moves_grid_size"] == len(LR_GRID)
     assert g["moves_grid_min"] == pytest.approx(LR_GRID[0])
     assert g["moves_grid_max"] == pytest.approx(LR_GRID[-1])
-    assert g["moves_grid_ratio"] == pytest.approx(10 ** 0.125)
+    assert g["moves_grid_ratio"] == pytest.approx(10**0.125)
     assert g["moves_grid_optima_on_edge"] == 0
     assert g["moves_gd_hb_criteria_disagree"] == 0
     assert (g["moves_horizon_short"], g["moves_horizon_long"]) == ("3,000", "10,000")
@@ -152,11 +153,11 @@ def test_rotated_adam_counts_match_a_direct_run(g, kappa):
     tol = TOL * math.sqrt(2)
     first_lr = g[f"moves_best_lr_Adam_first_{kappa}_45"]
     norms = np.linalg.norm(adam_path(H, start, first_lr, steps=HORIZONS[1]), axis=1)
-    assert first_hit(norms, tol) == pytest.approx(g[f"moves_iters_Adam_first_{kappa}_45"],
-                                                  rel=0.01)
+    assert first_hit(norms, tol) == pytest.approx(g[f"moves_iters_Adam_first_{kappa}_45"], rel=0.01)
     for T in HORIZONS:
-        norms = np.linalg.norm(adam_path(H, start, g[f"moves_best_lr_Adam_{T}_{kappa}_45"],
-                                         steps=T), axis=1)
+        norms = np.linalg.norm(
+            adam_path(H, start, g[f"moves_best_lr_Adam_{T}_{kappa}_45"], steps=T), axis=1
+        )
         if (kappa, T) == (10000, 3000):
             # The entry the chapter calls fragile: a run rounded differently does not reproduce
             # it, and the chapter's own rerun alone does not either.
@@ -167,7 +168,8 @@ def test_rotated_adam_counts_match_a_direct_run(g, kappa):
         # thousands of steps can move the last crossing of the tolerance by a few steps; a
         # mis-paired grid would be off by far more.
         assert steps_to_stay_below(norms, tol) == pytest.approx(
-            g[f"moves_iters_Adam_{T}_{kappa}_45"], rel=0.01)
+            g[f"moves_iters_Adam_{T}_{kappa}_45"], rel=0.01
+        )
 
 
 def test_comparisons_in_the_prose(g):
@@ -276,8 +278,9 @@ def test_race_payload_matches_direct_adamlib_runs(payloads, g):
     for index in picks:
         lr, b1, b2, kappa, angle = (s["values"][i] for s, i in zip(sliders, index))
         H, start = hessian(kappa, angle), rotation(angle) @ [1.0, 1.0]
-        direct = np.clip(adam_path(H, start, lr, b1, b2, EPS, race["steps"]), -race["box"],
-                         race["box"])
+        direct = np.clip(
+            adam_path(H, start, lr, b1, b2, EPS, race["steps"]), -race["box"], race["box"]
+        )
         np.testing.assert_allclose(adam[index], direct, atol=resolution)
         lr_hb = 4 / (math.sqrt(kappa) + 1) ** 2
         beta_hb = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
@@ -286,13 +289,16 @@ def test_race_payload_matches_direct_adamlib_runs(payloads, g):
             for _ in range(race["steps"]):
                 x, previous = x - step * H @ x + beta * (x - previous), x
                 path.append(x)
-            np.testing.assert_allclose(reference_paths[(m, *index[3:])],
-                                       np.clip(path, -race["box"], race["box"]), atol=resolution)
+            np.testing.assert_allclose(
+                reference_paths[(m, *index[3:])],
+                np.clip(path, -race["box"], race["box"]),
+                atol=resolution,
+            )
     default = tuple(s["default"] for s in sliders)
     assert [s["values"][i] for s, i in zip(sliders, default)] == [0.1, 0.9, 0.999, 100.0, 0.0]
     assert g["moves_race_final_Adam_0"] == pytest.approx(
-        float(np.linalg.norm(adam_path(hessian(100, 0), [1.0, 1.0], 0.1, steps=100)[-1])),
-        rel=1e-9)
+        float(np.linalg.norm(adam_path(hessian(100, 0), [1.0, 1.0], 0.1, steps=100)[-1])), rel=1e-9
+    )
     assert g["moves_race_configs"] == int(np.prod(shape))
 
 
@@ -307,13 +313,14 @@ def test_snr_ratio_closed_form(g, payloads):
     r = sp.Symbol("r", positive=True)
     derived = sp.sympify(g["moves_snr_ratio_str"], locals={"r": r})
     for value in (0.03, 0.5, 1.0, 7.0):
-        assert float(derived.subs(r, value)) == pytest.approx(value / math.sqrt(1 + value**2),
-                                                              rel=1e-12)
+        assert float(derived.subs(r, value)) == pytest.approx(
+            value / math.sqrt(1 + value**2), rel=1e-12
+        )
     snr = np.array(payloads["snr"]["snr"])
-    np.testing.assert_allclose(payloads["snr"]["predicted"], snr / np.sqrt(1 + snr**2),
-                               atol=1e-5)
-    np.testing.assert_allclose(payloads["snr"]["sign_predicted"],
-                               [math.erf(x / math.sqrt(2)) for x in snr], atol=1e-5)
+    np.testing.assert_allclose(payloads["snr"]["predicted"], snr / np.sqrt(1 + snr**2), atol=1e-5)
+    np.testing.assert_allclose(
+        payloads["snr"]["sign_predicted"], [math.erf(x / math.sqrt(2)) for x in snr], atol=1e-5
+    )
     assert g["moves_snr_pred_at_1"] == pytest.approx(1 / math.sqrt(2), rel=1e-12)
     assert g["moves_snr_erf_at_1"] == pytest.approx(math.erf(1 / math.sqrt(2)), rel=1e-12)
 
@@ -336,8 +343,9 @@ def test_snr_measurement_matches_a_direct_run(g, payloads):
             if t > 200:
                 total -= (new - theta).mean() / 200
             theta = new
-        assert snr_data["measured"][b1s.index(b1)][b2s.index(b2)][k] == pytest.approx(total,
-                                                                                      abs=0.04)
+        assert snr_data["measured"][b1s.index(b1)][b2s.index(b2)][k] == pytest.approx(
+            total, abs=0.04
+        )
     assert g["moves_snr_max_dev_default"] < 0.03
     assert g["moves_snr_max_dev_sign"] < 0.03
     assert g["moves_snr_sign_at_1"] == pytest.approx(math.erf(1 / math.sqrt(2)), abs=0.02)
@@ -348,10 +356,10 @@ def test_scale_statements(g):
     (ε = 0), and scaling the loss by 10³ leaves it unchanged, both by direct adamlib runs."""
     H, start = hessian(100, 0), np.array([1.0, 1.0])
     base = adam_path(H, start, 0.1, eps=0.0, steps=200)
-    np.testing.assert_allclose(adam_path(H, 10 * start, 1.0, eps=0.0, steps=200) / 10, base,
-                               atol=1e-13)
-    np.testing.assert_allclose(adam_path(1e3 * H, start, 0.1, eps=0.0, steps=200), base,
-                               atol=1e-13)
+    np.testing.assert_allclose(
+        adam_path(H, 10 * start, 1.0, eps=0.0, steps=200) / 10, base, atol=1e-13
+    )
+    np.testing.assert_allclose(adam_path(1e3 * H, start, 0.1, eps=0.0, steps=200), base, atol=1e-13)
     assert g["moves_distance_scale_change"] < 1e-13
     assert g["moves_loss_scale_change"] < 1e-4
 
@@ -373,14 +381,16 @@ def test_eps_regime_is_momentum_sgd(g):
 
 def test_rosenbrock_best_adam_run(g):
     """Catches a Rosenbrock result that a direct run does not reproduce."""
+
     def grad(th, t):
         x, y = th
         return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
 
     config = AdamConfig(lr=g["moves_rosen_lr_Adam"], betas=(BETA1, BETA2), eps=EPS)
     x, y = reference.trajectory(np.array([-1.2, 1.0]), grad, config, 2000)[-1]
-    assert g["moves_rosen_f_Adam"] == pytest.approx((1 - x) ** 2 + 100 * (y - x**2) ** 2,
-                                                    rel=1e-6, abs=1e-20)
+    assert g["moves_rosen_f_Adam"] == pytest.approx(
+        (1 - x) ** 2 + 100 * (y - x**2) ** 2, rel=1e-6, abs=1e-20
+    )
     assert g["moves_rosen_on_edge"] == 0
 
 
@@ -413,8 +423,11 @@ def test_equal_betas_never_step_beyond_alpha(g):
     for beta in (0.0, 0.3, 0.9, 0.999):
         config = AdamConfig(lr=1.0, betas=(beta, beta), eps=0.0)
         stream = rng.standard_cauchy((100, 300)) * np.exp(3 * rng.standard_normal((100, 1)))
-        path = np.array(reference.trajectory(np.zeros(300), lambda th, t: stream[t - 1],
-                                             config, 100))
+        path = np.array(
+            reference.trajectory(
+                np.zeros(300), lambda th, t, stream=stream: stream[t - 1], config, 100
+            )
+        )
         assert np.abs(np.diff(path, axis=0)).max() <= 1 + 1e-12
     assert g["moves_ex_equal_betas_max"] <= 1 + 1e-12
     # The contrast in the exercise: with the default (unequal) betas the bound fails.
@@ -422,7 +435,8 @@ def test_equal_betas_never_step_beyond_alpha(g):
     stream = np.random.default_rng(3).standard_cauchy((300, 1, 500))[:, 0]
     path = np.array(reference.trajectory(np.zeros(500), lambda th, t: stream[t - 1], config, 300))
     assert g["moves_ex_unequal_betas_max"] == pytest.approx(
-        np.abs(np.diff(path, axis=0)[1:]).max(), rel=1e-9)
+        np.abs(np.diff(path, axis=0)[1:]).max(), rel=1e-9
+    )
     assert g["moves_ex_unequal_betas_max"] > 1.5
 
 
@@ -431,15 +445,21 @@ def test_sign_descent_exercise(g):
     assert g["moves_ex_sign_at_1"] == pytest.approx(math.erf(1 / math.sqrt(2)), rel=1e-12)
     assert g["moves_ex_adam_at_1"] == pytest.approx(1 / math.sqrt(2), rel=1e-12)
     assert g["moves_ex_sign_slope"] == pytest.approx(math.sqrt(2 / math.pi), rel=1e-12)
-    assert sp.simplify(sp.sympify(g["moves_ex_diagonal_45_str"]) - (sp.Symbol("kappa") + 1) / 2) == 0
+    assert (
+        sp.simplify(sp.sympify(g["moves_ex_diagonal_45_str"]) - (sp.Symbol("kappa") + 1) / 2) == 0
+    )
 
 
 def test_noisy_quadratic_statements(g):
     """Catches prose that outruns the measurement: the noisy run written out in NumPy here (same
     seed and draws, not adamlib) gives the glued statistics, and the prose's explanation of the
     late step size, √((1-β₁)/(1+β₁))·σ/√v̂, is within 15 % of the measured root mean square."""
-    sigma, lr, steps, copies = (g["moves_noisy_sigma"], g["moves_noisy_lr"],
-                                g["moves_noisy_steps"], g["moves_noisy_copies"])
+    sigma, lr, steps, copies = (
+        g["moves_noisy_sigma"],
+        g["moves_noisy_lr"],
+        g["moves_noisy_steps"],
+        g["moves_noisy_copies"],
+    )
     rng = np.random.default_rng(7)
     theta, m, v = np.ones(copies), np.zeros(copies), np.zeros(copies)
     path = [theta]
@@ -462,9 +482,11 @@ def test_noisy_quadratic_statements(g):
     assert g["moves_noisy_rms_step_late"] == pytest.approx(rms_late, rel=1e-6)
     assert g["moves_noisy_root_v_hat"] == pytest.approx(root_v_hat, rel=1e-6)
     assert g["moves_noisy_max_dev"] == pytest.approx(
-        np.abs(step - predicted)[:descent].max(), rel=1e-6)
+        np.abs(step - predicted)[:descent].max(), rel=1e-6
+    )
     assert g["moves_noisy_below_share"] == pytest.approx(
-        np.mean((step - predicted)[:descent] < 0), abs=1e-9)
+        np.mean((step - predicted)[:descent] < 0), abs=1e-9
+    )
     assert g["moves_noisy_oldest_weight"] == pytest.approx(BETA2 ** (steps - 1), rel=1e-12)
     factor = math.sqrt((1 - BETA1) / (1 + BETA1))
     assert g["moves_noisy_momentum_factor"] == pytest.approx(factor, rel=1e-12)
