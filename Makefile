@@ -19,7 +19,7 @@ PYTHON      := $(VENV)/bin/python
 # Touched after a successful install: the environment is rebuilt when the pins are newer.
 VENV_STAMP  := $(VENV)/.stamp
 PORT        ?= 8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=25
 # Chapters executed at once before the build (Sphinx itself executes them one at a time).
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 # Chapter notebooks are the .md pages with a kernel; the other pages are plain MyST.
@@ -66,8 +66,11 @@ pdf: $(VENV_STAMP)
 	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/$(PDF_NAME) _build/html/$(PDF_NAME)
 
+# Two workers (pytest-xdist): the browser group, which loads every page once in one worker,
+# runs beside the rest of the suite.
+TEST_WORKERS ?= 2
 test: $(VENV_STAMP)
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Each chapter's committed reader notebook, executed in a fresh kernel as Jupyter/Colab would run
 # it (about a minute of CPU, so not in `make test`); one chapter per core.

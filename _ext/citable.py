@@ -156,7 +156,8 @@ def _index_table(app, fromdocname: str) -> nodes.Node:
             number = ".".join(str(n) for n in numbers) if numbers else ""
             rows.append((docname, label, kind, number, title))
 
-    table = nodes.table(classes=["citable-index"])
+    # "colwidths-given": the LaTeX writer sets the widths below (p columns) instead of "lll".
+    table = nodes.table(classes=["citable-index", "colwidths-given"])
     group = nodes.tgroup(cols=3)
     table += group
     for width in (34, 42, 24):

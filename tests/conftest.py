@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
+from playwright.sync_api import sync_playwright
 
+from tests.browser.site import CHROMIUM, CHROMIUM_ARGS
 from tests.notebooks import EXECUTIONS
 
 # No deadline, because the 2-core machine is shared.
@@ -30,3 +33,27 @@ def pytest_terminal_summary(terminalreporter):
             "book's execution cache" if execution.from_book_cache else "executed in this session"
         )
         terminalreporter.write_line(f"{execution.chapter}: {execution.seconds:.1f} s ({source})")
+
+
+def unavailable(reason: str) -> None:
+    """Skip a browser test on a reader's machine; in CI the browser group must run, so fail."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session's browser tests (Playwright's sync API allows one
+    driver per thread, so every module shares it)."""
+    if not CHROMIUM.is_file():
+        unavailable(
+            f"no browser at {CHROMIUM}: install Debian's chromium (sudo apt-get install chromium) "
+            "to run the browser tests"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()

@@ -8,6 +8,11 @@ figure cell is one that glues a figure for the book (its outputs carry a glued
 (`tests.reader_notebooks.problems`); the self-test below shows that it fails on a deliberately
 broken notebook.
 
+The same run checks that a chapter is reproducible: a second execution (the reader's) prints
+the same text as the book's, cell by cell, so an unseeded generator, a printed timing or an
+object repr with an address fails it. Images are not compared (their bytes may differ between
+matplotlib runs while the picture does not).
+
 Executing every chapter costs about a minute of CPU, so this module is not part of `make test`
 (its name does not start with `test_`, so `pytest` does not collect it by itself): `make
 test-reader` runs it, after `make test` in `.ci/run`, one chapter per core (pytest-xdist).
@@ -19,10 +24,29 @@ import nbformat
 import pytest
 from jupyter_cache.executors.utils import single_nb_execution
 
-from tests.notebooks import CELL_TIMEOUT_S, CHAPTERS_DIR, notebook_chapters
+from tests.notebooks import CELL_TIMEOUT_S, CHAPTERS_DIR, executed, notebook_chapters
 from tests.reader_notebooks import figure_counts, problems
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+TEXT_TYPES = ("text/plain", "text/html", "text/latex", "text/markdown")
+
+
+def text_outputs(notebook: nbformat.NotebookNode) -> list[tuple[int, str, str]]:
+    """(code cell ordinal, kind, text) for every stream and textual display output. Consecutive
+    pieces of one stream are joined: the kernel splits them wherever a flush happened to fall."""
+    found: list[tuple[int, str, str]] = []
+    code_cells = (cell for cell in notebook.cells if cell.cell_type == "code")
+    for ordinal, cell in enumerate(code_cells):
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                if found and found[-1][:2] == (ordinal, output.name):
+                    found[-1] = (ordinal, output.name, found[-1][2] + output.text)
+                else:
+                    found.append((ordinal, output.name, output.text))
+            for mime in TEXT_TYPES:
+                if mime in output.get("data", {}):
+                    found.append((ordinal, mime, output.data[mime]))
+    return found
 
 
 def execute_as_reader(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -48,6 +72,11 @@ def test_chapter_runs_for_a_reader(chapter):
         f"{path.name} as a reader runs it ({shown} of {glued} figures displayed):\n"
         + "\n".join(found)
     )
+    # A second execution prints what the book's printed (the code cells are the same).
+    book, reader = text_outputs(executed(chapter)), text_outputs(notebook)
+    assert [kind for _, kind, _ in reader] == [kind for _, kind, _ in book]
+    for (ordinal, kind, a), (_, _, b) in zip(book, reader, strict=True):
+        assert a == b, f"code cell {ordinal} ({kind}) printed different text on a second execution"
 
 
 def test_reader_check_fails_on_each_kind_of_breakage():

@@ -4,7 +4,8 @@ at a laptop's width (1280 px) and a phone's (390 px), and printed.
 `-W` catches what Sphinx can see; this catches what only a browser shows. Each page of
 `_build/html` (build it with `make book`) is loaded from a loopback server with the network cut
 off, MathJax answered from the pinned npm copy in tests/browser/, in the light and the dark theme
-at both widths, and a full-page screenshot of each is written to `_build/screenshots/` for review.
+at both widths, and a screenshot of each (its first screen; the whole page with
+BROWSER_SCREENSHOTS=full) is written to `_build/screenshots/` for review.
 The pages are loaded up front by two browsers at once (`site_reports`), which halves the wall time
 of the group on two cores; the tests then only judge the reports.
 
@@ -41,9 +42,11 @@ from tests.browser.site import (
     relative_luminance,
     serve,
 )
+from tests.conftest import unavailable as _unavailable
 from tests.notebooks import ROOT, toc_pages
 
-pytestmark = pytest.mark.browser
+# One xdist worker loads the site once for the whole group (`make test` runs two workers).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 SITE_DIR = ROOT / "_build" / "html"
 SCREENSHOT_DIR = ROOT / "_build" / "screenshots"
@@ -63,28 +66,6 @@ PRINTED = [page for page in PAGES if page.startswith("chapters/")]
 LABELLED_BOXES = re.compile(
     r"\b(theorem|proposition|lemma|corollary|definition|algorithm|conjecture|exercise)\b"
 )
-
-
-def _unavailable(reason: str) -> None:
-    """Skip on a reader's machine; in CI the browser group must run, so fail there instead."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not CHROMIUM.is_file():
-        _unavailable(
-            f"no browser at {CHROMIUM}: install Debian's chromium (sudo apt-get install chromium) "
-            "to run the browser tests"
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")

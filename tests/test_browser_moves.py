@@ -9,24 +9,22 @@ serving the site and answering MathJax from the local copy).
 from __future__ import annotations
 
 import json
-import os
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.browser.site import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     MATHJAX_CDN,
     VIEWPORTS,
     SetupError,
     ensure_mathjax,
     serve,
 )
+from tests.conftest import unavailable
 from tests.notebooks import ROOT
 
-pytestmark = pytest.mark.browser
+# One xdist worker loads the site once for the whole group (`make test` runs two workers).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 SITE_DIR = ROOT / "_build" / "html"
 PAGE = "chapters/moves.html"
@@ -48,28 +46,18 @@ _MOVE = """
 """
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def loaded_page():
+def loaded_page(chromium):
     """The chapter's page in Chromium, with the requests it made: (page, local, blocked, errors)."""
-    if not CHROMIUM.is_file():
-        _unavailable(f"no browser at {CHROMIUM}")
     try:
         mathjax_dir = ensure_mathjax()
     except SetupError as error:
-        _unavailable(str(error))
+        unavailable(str(error))
     if not (SITE_DIR / PAGE).is_file():
         pytest.fail(f"no {PAGE} in {SITE_DIR}: run `make book` first", pytrace=False)
     local, blocked, errors = [], [], []
-    with serve(SITE_DIR) as origin, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+    with serve(SITE_DIR) as origin:
+        browser = chromium
         context = browser.new_context(viewport=VIEWPORTS["desktop"], service_workers="block")
         # The theme's choice, stored as its toggle stores it (as tests/browser/site.py does):
         # without it pydata-sphinx-theme logs an error about an empty mode.
@@ -101,7 +89,6 @@ def loaded_page():
         )
         yield page, local, blocked, errors
         context.close()
-        browser.close()
 
 
 def test_page_loads_plotly_from_the_site_and_nothing_from_outside(loaded_page):

@@ -6,8 +6,7 @@ MathJax CDN answered from the pinned npm copy in this folder, at a laptop's or a
 returns a `PageReport`: what the console said, what MathJax typeset, which images loaded, every
 link and element id, the theme that was applied, and where each code block, equation, table and
 figure ended up (and, on request, where they end up on paper); it also writes a screenshot (the
-full page at the laptop width; at the phone width the first screen, or the full page with
-BROWSER_SCREENSHOTS=full). The judgements live in
+first screen, or the full page with BROWSER_SCREENSHOTS=full). The judgements live in
 tests/test_browser.py.
 """
 
@@ -477,9 +476,9 @@ class SiteInspector:
             report.layout = _layout_report(found["layout"])
             name = page_path.removesuffix(".html").replace("/", "__")
             report.screenshot = self.screenshot_dir / f"{name}-{theme}-{width}.png"
-            # A full-page screenshot of a long chapter takes seconds; the phone's layout is judged
-            # from measurements, so its screenshot shows the first screen unless asked for more.
-            full = width == "desktop" or os.environ.get("BROWSER_SCREENSHOTS") == "full"
+            # A full-page screenshot of a long chapter takes seconds, and every judgement is made
+            # from measurements: screenshots show the first screen unless asked for more.
+            full = os.environ.get("BROWSER_SCREENSHOTS") == "full"
             page.screenshot(path=report.screenshot, full_page=full)
             if paper:
                 page.emulate_media(media="print")
