@@ -66,11 +66,11 @@ pdf: $(VENV_STAMP)
 	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/$(PDF_NAME) _build/html/$(PDF_NAME)
 
-# Two workers (pytest-xdist): the browser group, which loads every page once in one worker,
-# runs beside the rest of the suite.
+# Two workers (pytest-xdist), each test module whole in one of them (--dist loadscope): the
+# browser module, which loads every page once per process, runs beside the rest of the suite.
 TEST_WORKERS ?= 2
 test: $(VENV_STAMP)
-	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Each chapter's committed reader notebook, executed in a fresh kernel as Jupyter/Colab would run
 # it (about a minute of CPU, so not in `make test`); one chapter per core.

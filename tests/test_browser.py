@@ -45,8 +45,7 @@ from tests.browser.site import (
 from tests.conftest import unavailable as _unavailable
 from tests.notebooks import ROOT, toc_pages
 
-# One xdist worker loads the site once for the whole group (`make test` runs two workers).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 SITE_DIR = ROOT / "_build" / "html"
 SCREENSHOT_DIR = ROOT / "_build" / "screenshots"
