@@ -23,8 +23,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adamlib import AdamConfigError, reference, variants
-from tests.transcriptions import bert, fairseq, hf, keras, mxnet, optax, papers, seed_post, tf1
+from adamlib import AdamConfigError, variants
+from tests import helpers
+from tests.transcriptions import (
+    at_defaults,
+    bert,
+    fairseq,
+    hf,
+    keras,
+    mxnet,
+    optax,
+    papers,
+    seed_post,
+    tf1,
+)
 from tests.transcriptions.compare import MUTANT_MARGIN, RTOL, deviation
 from tests.transcriptions.problem import NoisyQuadratic
 from tests.transcriptions.shims import Parameter, Variable
@@ -65,7 +77,7 @@ def eta_one_based(t: int) -> float:
 
 
 def reference_trajectory(config, problem: NoisyQuadratic, steps: int = STEPS) -> list[dict]:
-    return reference.trajectory(problem.initial(), problem.grad, config, steps)
+    return helpers.reference_trajectory(config, problem, steps)
 
 
 def vector_run(make_step: Callable) -> Callable:
@@ -105,20 +117,16 @@ class Case:
 
 
 # -- drivers, one per framework API ----------------------------------------------------------
+# Keras and MXNet are driven exactly as in tests/transcriptions/at_defaults.py, for STEPS steps.
 
 
-def keras_run(make) -> Callable:
-    def run(problem):
-        opt = make()
-        variables = [Variable(v, n) for n, v in problem.initial().items()]
-        history = [snapshot({v.name: v for v in variables})]
-        for t in range(1, STEPS + 1):
-            grads = problem.grad(history[-1], t)
-            opt.apply([grads[v.name] for v in variables], variables)
-            history.append(snapshot({v.name: v for v in variables}))
-        return history
+def _for_steps(driver: Callable) -> Callable:
+    return lambda make: lambda problem: driver(make)(problem, STEPS)
 
-    return run
+
+keras_run = _for_steps(at_defaults.keras_driver)
+mxnet1_run = _for_steps(at_defaults.mxnet1_driver)
+mxnet2_run = _for_steps(at_defaults.mxnet2_driver)
 
 
 def optax_run(make) -> Callable:
@@ -131,39 +139,6 @@ def optax_run(make) -> Callable:
             updates, state = opt.update(problem.grad(params, t), state, params)
             params = optax.apply_updates(params, updates)
             history.append(params)
-        return history
-
-    return run
-
-
-def mxnet1_run(make) -> Callable:
-    def run(problem):
-        opt = make()
-        weights = problem.initial()
-        states = {i: opt.create_state(i, w) for i, w in enumerate(weights.values())}
-        history = [snapshot(weights)]
-        for t in range(1, STEPS + 1):
-            grads = problem.grad(weights, t)
-            for i, name in enumerate(weights):
-                opt.update(i, weights[name], grads[name], states[i])
-            history.append(snapshot(weights))
-        return history
-
-    return run
-
-
-def mxnet2_run(make) -> Callable:
-    def run(problem):
-        opt = make()
-        weights = problem.initial()
-        names = list(weights)
-        indices = list(range(len(names)))
-        states = [opt.create_state(i, weights[n]) for i, n in zip(indices, names)]
-        history = [snapshot(weights)]
-        for t in range(1, STEPS + 1):
-            grads = problem.grad(weights, t)
-            opt.update(indices, [weights[n] for n in names], [grads[n] for n in names], states)
-            history.append(snapshot(weights))
         return history
 
     return run

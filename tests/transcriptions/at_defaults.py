@@ -35,7 +35,7 @@ def _vector(make: Callable) -> Callable:
     return run
 
 
-def _keras(make: Callable) -> Callable:
+def keras_driver(make: Callable) -> Callable:
     def run(problem, steps):
         opt = make()
         variables = [Variable(v, n) for n, v in problem.initial().items()]
@@ -64,7 +64,7 @@ def _optax(make: Callable) -> Callable:
     return run
 
 
-def _mxnet1(make: Callable) -> Callable:
+def mxnet1_driver(make: Callable) -> Callable:
     def run(problem, steps):
         opt = make()
         weights = problem.initial()
@@ -80,7 +80,7 @@ def _mxnet1(make: Callable) -> Callable:
     return run
 
 
-def _mxnet2(make: Callable) -> Callable:
+def mxnet2_driver(make: Callable) -> Callable:
     def run(problem, steps):
         opt = make()
         weights = problem.initial()
@@ -152,14 +152,14 @@ RUNS: dict[str, Callable] = {
         )
     ),
     "tf1-adam": _tf1(tf1.AdamOptimizer),
-    "keras-adam": _keras(keras.Adam),
-    "keras-adamw": _keras(keras.AdamW),
+    "keras-adam": keras_driver(keras.Adam),
+    "keras-adamw": keras_driver(keras.AdamW),
     "optax-adam": _optax(lambda: optax.adam(1e-3)),
     "optax-adamw": _optax(lambda: optax.adamw(1e-3)),
     "optax-amsgrad": _optax(lambda: optax.amsgrad(1e-3)),
-    "mxnet1-adam": _mxnet1(mxnet.AdamV1),
-    "mxnet2-adam": _mxnet2(mxnet.AdamV2),
-    "mxnet2-adamw": _mxnet2(mxnet.AdamWV2),
+    "mxnet1-adam": mxnet1_driver(mxnet.AdamV1),
+    "mxnet2-adam": mxnet2_driver(mxnet.AdamV2),
+    "mxnet2-adamw": mxnet2_driver(mxnet.AdamWV2),
     "bert-adamweightdecay": _bert(
         lambda: bert.AdamWeightDecayOptimizer(1e-3, **bert.CREATE_OPTIMIZER_SETTINGS)
     ),
