@@ -291,7 +291,7 @@ def test_sweep_summary_supports_the_text(g):
     pins to single-configuration reruns), an optimum used in a fit that sits on the grid's edge
     (the finding that made the old 6×6 grid's slopes meaningless), and prose claims the grid does
     not support: Adam + L2's best λ' the same at every fitted α, AdamW's rising in the paper's
-    units, the two best cells within the seed spread, and 0.25 (the training noise) not a floor."""
+    units."""
     learning_rates = np.array(g["adamw_exp_learning_rates"])
     l2 = np.array(g["adamw_exp_l2_mse"]).mean(axis=-1)
     adamw = np.array(g["adamw_exp_adamw_mse"]).mean(axis=-1)
