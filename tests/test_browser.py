@@ -3,11 +3,14 @@ at a laptop's width (1280 px) and a phone's (390 px), and printed.
 
 `-W` catches what Sphinx can see; this catches what only a browser shows. Each page of
 `_build/html` (build it with `make book`) is loaded from a loopback server with the network cut
-off, MathJax answered from the pinned npm copy in tests/browser/, in the light and the dark theme
-at both widths, and a screenshot of each (its first screen; the whole page with
-BROWSER_SCREENSHOTS=full) is written to `_build/screenshots/` for review.
-The pages are loaded up front by two browsers at once (`site_reports`), which halves the wall time
-of the group on two cores; the tests then only judge the reports.
+off, MathJax answered from the pinned npm copy in tests/browser/. A page is loaded once and then
+brought to each view as a reader would (VIEW_ORDER): opened at phone width in the dark theme (the
+reader's stored choice), switched to light with its own theme button, widened to a laptop's width,
+switched back to dark, and printed; each view is measured, and a screenshot of each (its first
+screen; the whole page with BROWSER_SCREENSHOTS=full) is written to `_build/screenshots/`.
+The pages are loaded up front by two browsers at once (`page_report`), heaviest first; the tests
+then only judge the reports. Loading a chapter costs Chromium seconds of CPU (MathJax typesets a
+few hundred expressions), hence one load per page rather than one per view.
 
 Needs Debian's Chromium at /usr/bin/chromium (`.ci/run` installs it). Without it the group is
 skipped on a reader's machine and fails in CI (CI=true), where it must run.
@@ -75,20 +78,46 @@ def mathjax_dir() -> Path:
         _unavailable(str(error))
 
 
-def _report_keys(session) -> dict[tuple[str, str, str], bool]:
-    """The (page, theme, width) loads the selected tests of this module read, and whether each
-    is also laid out for paper; `-k` selecting a few tests loads only their pages."""
-    keys: dict[tuple[str, str, str], bool] = {}
+# The order in which a page is brought to each view: opened on a phone in the dark theme (the
+# reader's stored choice), switched to light with the page's theme button, the window widened to
+# a laptop's, and switched back to dark. Opening a page afresh at each width gives the same layout
+# reports as resizing it, for every page of this book (checked when this was written, in both
+# directions); `test_resizing_lays_out_as_a_fresh_load` keeps checking it on the chapter whose
+# figures are redrawn by script (Plotly) when the window changes.
+VIEW_ORDER = (("dark", "phone"), ("light", "phone"), ("light", "desktop"), ("dark", "desktop"))
+PAPER_VIEW = ("light", "desktop")
+
+
+def _report_keys(session) -> dict[str, tuple[tuple[tuple[str, str], ...], bool]]:
+    """The pages the selected tests of this module read, each with the (theme, width) views they
+    need in VIEW_ORDER and whether it is also laid out for paper; `-k` selecting a few tests
+    loads only their pages."""
+    views: dict[str, set[tuple[str, str]]] = {}
+    paper: dict[str, bool] = {}
     for item in session.items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if item.module.__name__ != __name__ or "page" not in params:
             continue
-        key = (params["page"], params.get("theme", "light"), params.get("width", "desktop"))
-        keys[key] = keys.get(key, False) or item.originalname == "test_printed_page_is_whole"
-    return keys
+        page = params["page"]
+        printed = item.originalname == "test_printed_page_is_whole"
+        views.setdefault(page, set()).add(
+            PAPER_VIEW
+            if printed
+            else (params.get("theme", "light"), params.get("width", "desktop"))
+        )
+        paper[page] = paper.get(page, False) or printed
+    # The heaviest pages last in the dict, which the browsers pop from: they finish together.
+    size = {
+        page: (SITE_DIR / page).stat().st_size if (SITE_DIR / page).is_file() else 0
+        for page in views
+    }
+    return {
+        page: (tuple(view for view in VIEW_ORDER if view in views[page]), paper[page])
+        for page in sorted(views, key=size.__getitem__)
+    }
 
 
-def _inspect_all(origin, mathjax_dir, keys, reports) -> None:
+def _inspect_all(origin, mathjax_dir, keys, reports, lock) -> None:
     """One worker: its own Playwright and Chromium, loading pages until `keys` is empty."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -97,14 +126,19 @@ def _inspect_all(origin, mathjax_dir, keys, reports) -> None:
         inspector = SiteInspector(browser, origin, mathjax_dir, SCREENSHOT_DIR)
         try:
             while True:
+                with lock:
+                    if not keys:
+                        return
+                    page, (views, paper) = keys.popitem()
                 try:
-                    (page, theme, width), paper = keys.popitem()
-                except KeyError:
-                    return
-                try:
-                    reports[page, theme, width] = inspector.inspect(page, theme, width, paper=paper)
+                    found = inspector.inspect_views(
+                        page, views, paper=PAPER_VIEW if paper else None
+                    )
+                    for (theme, width), report in found.items():
+                        reports[page, theme, width] = report
                 except Exception as error:  # reported by each test that reads this page
-                    reports[page, theme, width] = error
+                    for theme, width in views:
+                        reports[page, theme, width] = error
         finally:
             inspector.close()
             browser.close()
@@ -131,8 +165,9 @@ def page_report(request, site_origin, mathjax_dir):
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     keys = _report_keys(request.session)
     reports: dict[tuple[str, str, str], PageReport | Exception] = {}
+    lock = threading.Lock()
     workers = [
-        threading.Thread(target=_inspect_all, args=(site_origin, mathjax_dir, keys, reports))
+        threading.Thread(target=_inspect_all, args=(site_origin, mathjax_dir, keys, reports, lock))
         for _ in range(min(BROWSER_WORKERS, max(len(keys), 1)))
     ]
     for worker in workers:
@@ -391,9 +426,9 @@ def test_internal_links_and_references_resolve(page_report, site_origin, page):
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("page", PAGES)
 def test_theme_renders(page_report, page, theme, width):
-    """Catches a theme that is not applied (the toggle's stored choice ignored), a background that
-    does not follow the theme, body text with too little contrast against it, and a missing
-    screenshot."""
+    """Catches a theme that is not applied (the stored choice ignored when the page opens, or the
+    theme button not switching it), a background that does not follow the theme, body text with
+    too little contrast against it, and a missing screenshot."""
     _fail_on(theme_problems(page_report(page, theme, width)), page, f"{theme}, {width}")
 
 
@@ -416,6 +451,29 @@ def test_printed_page_is_whole(page_report, page):
     on paper nothing scrolls, so code must wrap and a wide equation must shrink to the sheet."""
     report = page_report(page, "light", "desktop")
     _fail_on(print_problems(report.print_layout), page, "light, printed")
+
+
+def test_resizing_lays_out_as_a_fresh_load(
+    page_report, chromium, site_origin, mathjax_dir, tmp_path
+):
+    """Catches the shortcut VIEW_ORDER takes going wrong: the laptop-width views are reached by
+    widening a page opened on a phone, so a page whose layout at 1280 px depends on the width it
+    was opened at would be judged on a layout no reader sees. The chapter whose figures script
+    redraws on resize (Plotly) is opened afresh at 1280 px and must measure the same."""
+    page = "chapters/moves.html"
+    inspector = SiteInspector(chromium, site_origin, mathjax_dir, tmp_path)
+    try:
+        fresh = inspector.inspect(page, "light", "desktop").layout
+    finally:
+        inspector.close()
+    resized = page_report(page, "light", "desktop").layout
+    assert resized.counts["figure"] > 0 and fresh.viewport_width == resized.viewport_width
+    assert (fresh.page_width, fresh.counts, fresh.overflows, fresh.small_figures) == (
+        resized.page_width,
+        resized.counts,
+        resized.overflows,
+        resized.small_figures,
+    )
 
 
 def _built(page: str) -> str:
@@ -481,6 +539,7 @@ _BROKEN_PAGE = r"""<!DOCTYPE html>
 <script src="https://fonts.example.org/font.js"></script>
 <style>html[data-theme="dark"] body { background: #121212; color: #222; }</style>
 </head><body class="tex2jax_ignore"><article>
+<button class="theme-switch-button" title="a theme button that switches nothing"></button>
 <p><span class="math notranslate nohighlight">\(\frac{1}{2\)</span></p>
 <p><span class="math notranslate nohighlight">\(x^2^3\)</span></p>
 <p><span class="math notranslate nohighlight">\(\undefinedmacro x\)</span></p>
@@ -509,7 +568,8 @@ def test_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
         inspector = SiteInspector(chromium, origin, mathjax_dir, tmp_path)
         try:
             light = inspector.inspect("broken.html", "light")
-            dark = inspector.inspect("broken.html", "dark")
+            switched = inspector.inspect_themes("broken.html", ("dark", "light"))
+            dark = switched["dark"]
         finally:
             inspector.close()
 
@@ -540,6 +600,10 @@ def test_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
 
     assert theme_problems(light) == []
     assert any("contrast" in problem for problem in theme_problems(dark))
+    assert any(
+        "shows the 'dark' theme, not 'light'" in problem
+        for problem in theme_problems(switched["light"])
+    ), "a theme button that does not switch the theme must be caught"
 
 
 # A page with one of each layout fault, and one sound instance of each kind that must pass.

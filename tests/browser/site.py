@@ -13,6 +13,7 @@ tests/test_browser.py.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import http.server
@@ -345,19 +346,9 @@ async ([timeoutMs, minFigurePx]) => {
   document.querySelectorAll("details").forEach(details => { details.open = true; });
   const layout = LAYOUT_FUNCTION;
 
-  const rgb = color => (color.match(/\d+(\.\d+)?/g) || [0, 0, 0]).slice(0, 3).map(Number);
-  const article = document.querySelector("article") || document.body;
-  // The colour behind the text: the nearest ancestor that paints one, else the white canvas.
-  const backgroundOf = element => {
-    for (; element; element = element.parentElement) {
-      const color = getComputedStyle(element).backgroundColor;
-      if (color !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(color)) return color;
-    }
-    return "rgb(255, 255, 255)";
-  };
   return {
     math,
-    layout: layout(minFigurePx),
+    ...THEME_FUNCTION(layout, minFigurePx),
     images: images.map(img => {
       const figure = img.closest("figure");
       const caption = figure && figure.querySelector("figcaption");
@@ -371,6 +362,27 @@ async ([timeoutMs, minFigurePx]) => {
     unresolved_references: [...document.querySelectorAll(".xref")].filter(el => !el.closest("a"))
       .map(el => `${el.textContent.trim()} (${el.className.replace(/ docutils.*$/, "")})`),
     ids: [...document.querySelectorAll("[id]")].map(el => el.id),
+  };
+}
+"""
+
+
+# What depends on the theme: the theme in force, the colours of the text and of what is behind
+# it, and the layout (measured again: a theme's stylesheet can change widths and fonts).
+_THEMED_JS = r"""
+(layout, minFigurePx) => {
+  const rgb = color => (color.match(/\d+(\.\d+)?/g) || [0, 0, 0]).slice(0, 3).map(Number);
+  const article = document.querySelector("article") || document.body;
+  // The colour behind the text: the nearest ancestor that paints one, else the white canvas.
+  const backgroundOf = element => {
+    for (; element; element = element.parentElement) {
+      const color = getComputedStyle(element).backgroundColor;
+      if (color !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(color)) return color;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  return {
+    layout: layout(minFigurePx),
     applied_theme: document.documentElement.dataset.theme || "",
     background_rgb: rgb(backgroundOf(article)),
     text_rgb: rgb(getComputedStyle(article).color),
@@ -378,8 +390,30 @@ async ([timeoutMs, minFigurePx]) => {
 }
 """
 
+# Brings a loaded page (its window perhaps just resized) to a theme the way a reader does, by
+# pressing the theme button (pydata-sphinx-theme cycles auto -> dark -> light, or auto -> light ->
+# dark), at most three presses; then, once resize handlers have run and two frames later (the new
+# styles applied), measures what _THEMED_JS measures.
+_SWITCH_THEME_JS = r"""
+async ([theme, minFigurePx, resized]) => {
+  const button = document.querySelector(".theme-switch-button");
+  for (let press = 0; button && press < 3; press++) {
+    if (document.documentElement.dataset.theme === theme) break;
+    button.click();
+  }
+  // Resize handlers run debounced (Plotly redraws 100 ms after the last resize event).
+  if (resized) await new Promise(done => setTimeout(done, RESIZE_SETTLE_MS));
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const layout = LAYOUT_FUNCTION;
+  return (THEME_FUNCTION)(layout, minFigurePx);
+}
+"""
 
+_SWITCH_THEME_JS = _SWITCH_THEME_JS.replace("RESIZE_SETTLE_MS", "300")
+_INSPECT_JS = _INSPECT_JS.replace("THEME_FUNCTION", "(" + _THEMED_JS.strip() + ")")
+_SWITCH_THEME_JS = _SWITCH_THEME_JS.replace("THEME_FUNCTION", _THEMED_JS.strip())
 _INSPECT_JS = _INSPECT_JS.replace("LAYOUT_FUNCTION", _LAYOUT_JS.strip())
+_SWITCH_THEME_JS = _SWITCH_THEME_JS.replace("LAYOUT_FUNCTION", _LAYOUT_JS.strip())
 # The narrowest a figure image may be shown (CSS px) unless it is narrower itself: a 7.5-inch
 # two-panel figure with 9-pt text shown 560 px wide keeps its text at 7 pt (9.3 px).
 MIN_FIGURE_PX = 560
@@ -438,6 +472,24 @@ class SiteInspector:
         """Load `page_path` (relative to the site root) in `theme` at `width` (a key of
         VIEWPORTS); report what a reader gets. With `paper`, the page is then also laid out as
         Chromium prints it (print media on A4) and measured again (`print_layout`)."""
+        return self.inspect_themes(page_path, (theme,), width, paper=paper)[theme]
+
+    def inspect_views(
+        self,
+        page_path: str,
+        views: tuple[tuple[str, str], ...],
+        *,
+        paper: str | None = None,
+    ) -> dict[tuple[str, str], PageReport]:
+        """Load `page_path` once, at the width and with the reader's stored theme of the first of
+        `views` ((theme, width) pairs), then bring the page to each further view as a reader
+        would: the window resized to the view's width, the theme switched with the page's own
+        theme button. One report per view. Everything that does not depend on the view (console,
+        requests, MathJax, images, links) is read from the one load and shared by the reports; the
+        theme applied, the colours, the layout and the screenshot are measured in each. With
+        `paper` (a view), the page is last brought to that view and laid out for print (A4,
+        print media), and the view's report gets the `print_layout`."""
+        theme, width = views[0]
         page = self._context(theme, width).new_page()
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         report = PageReport(page=page_path, theme=theme, status=0, width=width)
@@ -461,6 +513,11 @@ class SiteInspector:
         page.on("pageerror", lambda error: report.page_errors.append(str(error)))
         page.on("response", on_response)
         page.on("requestfailed", on_request_failed)
+        name = page_path.removesuffix(".html").replace("/", "__")
+        # A full-page screenshot of a long chapter takes seconds, and every judgement is made
+        # from measurements: screenshots show the first screen unless asked for more.
+        full = os.environ.get("BROWSER_SCREENSHOTS") == "full"
+        reports = {}
         try:
             response = page.goto(f"{self.origin}/{page_path}", wait_until="load")
             report.status = response.status if response else 0
@@ -470,23 +527,43 @@ class SiteInspector:
             report.links = [Link(**link) for link in found["links"]]
             report.unresolved_references = found["unresolved_references"]
             report.ids = set(found["ids"])
-            report.applied_theme = found["applied_theme"]
-            report.background_rgb = tuple(int(c) for c in found["background_rgb"])
-            report.text_rgb = tuple(int(c) for c in found["text_rgb"])
-            report.layout = _layout_report(found["layout"])
-            name = page_path.removesuffix(".html").replace("/", "__")
-            report.screenshot = self.screenshot_dir / f"{name}-{theme}-{width}.png"
-            # A full-page screenshot of a long chapter takes seconds, and every judgement is made
-            # from measurements: screenshots show the first screen unless asked for more.
-            full = os.environ.get("BROWSER_SCREENSHOTS") == "full"
-            page.screenshot(path=report.screenshot, full_page=full)
+            for index, (theme, width) in enumerate(views):
+                if index:
+                    resized = width != views[index - 1][1]
+                    if resized:
+                        page.set_viewport_size(VIEWPORTS[width])
+                    found = page.evaluate(_SWITCH_THEME_JS, [theme, MIN_FIGURE_PX, resized])
+                view = dataclasses.replace(report, theme=theme, width=width) if index else report
+                view.applied_theme = found["applied_theme"]
+                view.background_rgb = tuple(int(c) for c in found["background_rgb"])
+                view.text_rgb = tuple(int(c) for c in found["text_rgb"])
+                view.layout = _layout_report(found["layout"])
+                view.screenshot = self.screenshot_dir / f"{name}-{theme}-{width}.png"
+                page.screenshot(path=view.screenshot, full_page=full)
+                reports[theme, width] = view
             if paper:
+                page.set_viewport_size(VIEWPORTS[paper[1]])
+                page.evaluate(_SWITCH_THEME_JS, [paper[0], MIN_FIGURE_PX, paper != views[-1]])
                 page.emulate_media(media="print")
                 page.set_viewport_size(PRINT_VIEWPORT)
-                report.print_layout = _layout_report(page.evaluate(_LAYOUT_JS, MIN_FIGURE_PX))
+                found = page.evaluate(_LAYOUT_JS, MIN_FIGURE_PX)
+                reports[paper].print_layout = _layout_report(found)
         finally:
             page.close()
-        return report
+        return reports
+
+    def inspect_themes(
+        self,
+        page_path: str,
+        themes: tuple[str, ...],
+        width: str = "desktop",
+        *,
+        paper: bool = False,
+    ) -> dict[str, PageReport]:
+        """`inspect_views` at one width: one report per theme (printed in the last one)."""
+        views = tuple((theme, width) for theme in themes)
+        found = self.inspect_views(page_path, views, paper=views[-1] if paper else None)
+        return {theme: found[theme, width] for theme in themes}
 
 
 def _layout_report(found: dict) -> LayoutReport:
