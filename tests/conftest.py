@@ -10,6 +10,14 @@ reproducible and fast) and ``deep``, random examples, 10 000 of each cross-check
 from __future__ import annotations
 
 import os
+import sys
+
+# `make test` runs one worker per core: each worker's torch (OpenMP) keeps to one thread, rather
+# than two workers' thread pools contending for two cores (which tripled the chapters' torch
+# re-runs). Set before torch is first imported; applied as well if a plugin imported it already.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+if "torch" in sys.modules:
+    sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 import pytest
 from hypothesis import settings

@@ -353,34 +353,36 @@ def test_wide_box_exercise_ends_near_the_unconstrained_minimiser(g):
 
 def _torch_adamw_rotation(lr, product, beta1, dim, steps, tail, seed, start_norm):
     """The chapter's scale-invariant experiment with PyTorch's AdamW (float64, one row per
-    setting, the same draws from NumPy's generator): mean angle per step over the tail and the
-    final norms. start_norm None starts every row at unit norm."""
+    setting, each row its own parameter group, the same draws from NumPy's generator): mean angle
+    per step over the tail and the final norms. start_norm None starts every row at unit norm."""
     rng = np.random.default_rng(seed)
     w0 = rng.standard_normal((len(lr), dim))
     w0 /= np.linalg.norm(w0, axis=1, keepdims=True)
     if start_norm is not None:
         w0 *= start_norm[:, None]
     rows = [torch.tensor(row, requires_grad=True) for row in w0]
-    opts = [
-        torch.optim.AdamW([p], lr=float(a), betas=(float(b), 0.999), weight_decay=float(q / a))
+    groups = [
+        {"params": [p], "lr": float(a), "betas": (float(b), 0.999), "weight_decay": float(q / a)}
         for p, a, b, q in zip(rows, lr, beta1, product)
     ]
+    opt = torch.optim.AdamW(groups, foreach=False)
+    views = [p.detach().numpy() for p in rows]  # share the parameters' memory
     angle_sum = np.zeros(len(lr))
+    w = w0
     for t in range(1, steps + 1):
-        w = np.array([p.detach().numpy() for p in rows])
         norm = np.linalg.norm(w, axis=1, keepdims=True)
         unit = w / norm
         xi = rng.standard_normal(w.shape)
         grad = (xi - np.sum(xi * unit, axis=1, keepdims=True) * unit) / norm
-        for p, opt, gr in zip(rows, opts, grad):
-            p.grad = torch.tensor(gr)
-            opt.step()
+        for p, gr in zip(rows, torch.from_numpy(grad)):
+            p.grad = gr
+        opt.step()
+        w_new = np.stack(views)
         if t > steps - tail:
-            w_new = np.array([p.detach().numpy() for p in rows])
             cos = np.sum(w_new * w, axis=1) / (np.linalg.norm(w_new, axis=1) * norm[:, 0])
             angle_sum += np.arccos(np.clip(cos, -1.0, 1.0))
-    final = np.array([p.detach().numpy() for p in rows])
-    return angle_sum / tail, np.linalg.norm(final, axis=1)
+        w = w_new
+    return angle_sum / tail, np.linalg.norm(w, axis=1)
 
 
 @pytest.fixture(scope="module")
