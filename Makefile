@@ -68,6 +68,7 @@ pdf: $(VENV_STAMP)
 
 # Two workers (pytest-xdist), each test module whole in one of them (--dist loadscope): the
 # browser module, which loads every page once per process, runs beside the rest of the suite.
+# Each worker's torch keeps to one thread (tests/conftest.py).
 TEST_WORKERS ?= 2
 test: $(VENV_STAMP)
 	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)

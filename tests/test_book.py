@@ -10,6 +10,7 @@ import functools
 import html
 import re
 
+import nbformat
 import pytest
 
 from tests.notebooks import (
@@ -26,7 +27,14 @@ from tests.notebooks import (
     toc_pages,
 )
 from tests.prose import glue_references, stated_numbers
-from tests.reader_notebooks import SITE_SOURCES, last_build, reader_notebook, serialise
+from tests.reader_notebooks import (
+    SITE_SOURCES,
+    figure_counts,
+    last_build,
+    problems,
+    reader_notebook,
+    serialise,
+)
 
 CHAPTERS = notebook_chapters()
 CHAPTER_SOURCES = sorted(CHAPTERS_DIR.glob("*.md"))
@@ -143,6 +151,25 @@ def test_website_download_is_the_reader_notebook(chapter):
     assert download.read_text() == _reader(chapter)[0], (
         f"{download} is not the reader notebook: `make book` writes it"
     )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_reader_notebook_as_run_shows_every_figure_and_no_raw_myst(chapter):
+    """`make test-reader` without the kernel: the committed reader notebook's code cells are the
+    chapter's, so the book's execution of them is what a reader's run prints (that a fresh
+    kernel prints the same is what `make test-reader` checks). With those outputs put in its
+    cells, the notebook must show every figure the book glues, no raw MyST and no error
+    (`problems`, whose own failures are shown in tests/test_reader_notebooks.py)."""
+    reader = nbformat.read(CHAPTERS_DIR / f"{chapter}.ipynb", as_version=4)
+    reader_code = [cell for cell in reader.cells if cell.cell_type == "code"]
+    book_code = [cell for cell in executed(chapter).cells if cell.cell_type == "code"]
+    assert [cell.source for cell in reader_code] == [cell.source for cell in book_code]
+    for cell, run in zip(reader_code, book_code, strict=True):
+        cell.outputs = run.outputs
+    glued, shown = figure_counts(reader)
+    found = problems(reader)
+    assert not found, f"{chapter} as a reader runs it:\n" + "\n".join(found)
+    assert glued == shown, f"{chapter}: {shown} of {glued} figures displayed"
 
 
 def _page_text(chapter: str) -> str:

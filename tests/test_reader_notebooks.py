@@ -2,12 +2,13 @@
 
 `tests/reader_notebooks.py` turns a chapter's MyST into plain Jupyter markdown with the website's
 numbers. Here each translation rule runs on a hand-written snippet with stub numbers (no build
-needed). The self-test of the reader check itself, which needs a kernel, is in
-`tests/reader_execution.py` (`make test-reader`).
+needed), and the reader check (`problems`) runs on a hand-made executed notebook; its self-test
+with a real kernel is in `tests/reader_execution.py` (`make test-reader`).
 """
 
 from __future__ import annotations
 
+import nbformat
 import pytest
 
 from tests import reader_notebooks
@@ -130,3 +131,38 @@ def test_untranslated_myst_is_an_error_not_left_raw(translate, source):
 def test_raw_myst_pattern_matches_every_construct(text):
     """Catches a raw-MyST pattern too narrow to see a construct a reader would see raw."""
     assert RAW_MYST.search(text)
+
+
+def test_reader_check_reports_each_kind_of_breakage():
+    """Catches a reader check gone blind: on an executed notebook made by hand, a raw role, a raw
+    fence, a figure glued but not displayed and an error output are each reported, in their
+    cells, and prose, a displayed figure and a printed value are not."""
+    png = "iVBORw0KGgo="
+    glued = {"application/papermill.record/image/png": png}
+    cells = [
+        nbformat.v4.new_markdown_cell("Fine prose, $x$ and `code`."),
+        nbformat.v4.new_markdown_cell("The value is {glue:text}`x:.3f`."),
+        nbformat.v4.new_markdown_cell("```{prf:theorem}\nRaw.\n```"),
+        nbformat.v4.new_code_cell(
+            "glue('fig-hidden', fig, display=False)",
+            outputs=[nbformat.v4.new_output("display_data", data=glued)],
+        ),
+        nbformat.v4.new_code_cell(
+            "show_figure('fig-shown', fig)",
+            outputs=[
+                nbformat.v4.new_output("display_data", data=glued),
+                nbformat.v4.new_output("display_data", data={"image/png": png}),
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "1 / 0",
+            outputs=[nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="x")],
+        ),
+        nbformat.v4.new_code_cell(
+            "print(1)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+        ),
+    ]
+    found = reader_notebooks.problems(nbformat.v4.new_notebook(cells=cells))
+    assert [message.split(":")[0] for message in found] == ["cell 1", "cell 2", "cell 3", "cell 5"]
+    assert "{glue:text}`" in found[0] and "```{" in found[1]
+    assert "glues 1 figure(s) but displays 0" in found[2] and "ZeroDivisionError" in found[3]
