@@ -1,7 +1,9 @@
 # "Adam, derived and executed": from a fresh clone, `make book` then `make test`.
 #
 #   make book    create/refresh .venv from requirements.txt, execute the chapters, build _build/html
-#   make pdf     typeset the executed book as one PDF with XeLaTeX (after `make book`)
+#                (English) and _build/html/zh (the Chinese edition, from the same execution)
+#   make pdf     typeset the executed book as one PDF per edition with XeLaTeX (after `make book`)
+#   make pot     extract the English strings and add new ones to locale/zh_CN (after `make book`)
 #   make test    run the whole test suite (tests/) in the same environment
 #   make test-reader  execute every chapter's reader notebook as a reader would (after make book)
 #   make serve   preview _build/html on http://127.0.0.1:$(PORT)
@@ -32,7 +34,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 # builds of one commit are identical.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: book test test-reader serve ipynb lab clean format lint pdf release
+.PHONY: book test test-reader serve ipynb lab clean format lint pdf release pot
 
 # The chapters' code cells are formatted by ruff to the column the book shows (76 characters),
 # through jupytext so that the MyST text notebooks stay the source.
@@ -57,6 +59,8 @@ book: $(VENV_STAMP)
 	$(PYTHON) -m tests.notebooks --jobs $(JOBS)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going || { rm -rf _build/.doctrees; exit 1; }
 	$(PYTHON) -m tests.reader_notebooks --site
+	$(MAKE_POT)
+	$(PYTHON) -m tests.editions html
 
 # The whole book as one PDF, typeset by XeLaTeX from the execution cache `make book` filled (no
 # chapter runs twice). Needs Debian's texlive-xetex, texlive-latex-extra, latexmk and
@@ -65,6 +69,16 @@ PDF_NAME := adam-derived-and-executed.pdf
 pdf: $(VENV_STAMP)
 	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/$(PDF_NAME) _build/html/$(PDF_NAME)
+	$(PYTHON) -m tests.editions pdf
+
+# The catalogue templates (_build/gettext/<page>.pot, Sphinx's gettext builder over the English
+# pages) and the Chinese catalogues brought up to date with them: a new English string is added
+# untranslated, and the translation tests fail until it is translated (tests/translation.py).
+MAKE_POT = $(VENV)/bin/jupyter-book build . --path-output _build/pot --builder custom \
+	--custom-builder gettext -W -n --keep-going -q
+pot: $(VENV_STAMP)
+	$(MAKE_POT)
+	$(PYTHON) -m tests.translation --update
 
 # Two workers (pytest-xdist), each test module whole in one of them (--dist loadscope): the
 # browser module, which loads every page once per process, runs beside the rest of the suite.

@@ -9,16 +9,32 @@ the same outside the book:
   for the book's numbered `{glue:figure}` and also displays it in the cell, so running the
   chapter in JupyterLab, Colab or Binder shows every figure inline. In the book the cell carries
   the `remove-output` tag, so the figure appears once, in its numbered place.
+- For each translation of the book (`locale/<language>/LC_MESSAGES/figures.po` beside this
+  package, present in the repository), `show_figure` also glues a copy of the figure with its
+  words translated, under `<name>.<language>` (the Chinese edition pastes it: `_ext/edition.py`),
+  and the figure's English words under `<name>.words`, which the tests check are all translated.
+  The figure is drawn once: only its text is swapped for the copy.
 
 It must not compute anything the book reports: it only hands values to MyST-NB and IPython.
 """
 
 from __future__ import annotations
 
+import glob
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["glue_all", "show_figure"]
+__all__ = ["figure_translations", "figure_words", "glue_all", "show_figure"]
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+# Words a reader reads: a run of two letters outside mathtext ($...$).
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_MATHTEXT = re.compile(r"\$[^$]*\$")
+# Simplified Chinese glyphs (Debian's fonts-noto-cjk), after the figure's own font.
+CJK_FAMILIES = {"zh_CN": "Noto Sans CJK SC"}
+CJK_FILES = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 
 def glue_all(values: Mapping[str, Any]) -> None:
@@ -33,6 +49,50 @@ def glue_all(values: Mapping[str, Any]) -> None:
 
     for name, value in values.items():
         glue(name, value, display=False)
+
+
+def figure_translations() -> dict[str, dict[str, str]]:
+    """{language: {English words: translation}} from the repository's figure catalogues; empty
+    where there are none (adamlib installed without the repository, e.g. in Colab)."""
+    found: dict[str, dict[str, str]] = {}
+    for po in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/figures.po")):
+        from babel.messages.pofile import read_po
+
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        found[po.parent.parent.name] = {
+            message.id: message.string
+            for message in catalog
+            if message.id and message.string and not message.fuzzy
+        }
+    return found
+
+
+def figure_words(fig: Any) -> list[Any]:
+    """The figure's text objects that hold words (titles, labels, legends, annotations); tick
+    labels and other numbers or pure mathtext are left out."""
+    from matplotlib.text import Text
+
+    texts = {id(text): text for text in fig.findobj(Text)}
+    return [
+        text
+        for text in texts.values()
+        if text.get_visible() and _WORD.search(_MATHTEXT.sub(" ", text.get_text()))
+    ]
+
+
+def _font_family(language: str) -> str | None:
+    """The family that has `language`'s glyphs, registered with matplotlib (its font cache
+    predates fonts installed after it was built); None if the font is not installed."""
+    from matplotlib import font_manager
+
+    family = CJK_FAMILIES.get(language)
+    if family is None:
+        return None
+    if family not in {font.name for font in font_manager.fontManager.ttflist}:
+        for path in glob.glob(CJK_FILES):
+            font_manager.fontManager.addfont(path)
+    return family if family in {f.name for f in font_manager.fontManager.ttflist} else None
 
 
 def show_figure(name: str, fig: Any) -> None:
@@ -57,4 +117,20 @@ def show_figure(name: str, fig: Any) -> None:
     with plt.rc_context({"svg.hashsalt": name}):
         glue(name, fig, display=False)
         display(fig)
+    translations = figure_translations()
+    if translations:
+        texts = figure_words(fig)
+        glue(f"{name}.words", sorted({text.get_text() for text in texts}), display=False)
+        originals = [(text, text.get_text(), text.get_fontfamily()) for text in texts]
+        for language, table in translations.items():
+            family = _font_family(language)
+            for text, words, families in originals:
+                text.set_text(table.get(words, words))
+                if family is not None:
+                    text.set_fontfamily([*families, family])
+            with plt.rc_context({"svg.hashsalt": f"{name}.{language}"}):
+                glue(f"{name}.{language}", fig, display=False)
+            for text, words, families in originals:
+                text.set_text(words)
+                text.set_fontfamily(families)
     plt.close(fig)

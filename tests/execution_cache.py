@@ -19,18 +19,26 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = ROOT / yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["cache"]
 FINGERPRINT_NAME = "inputs.sha256"
-# Everything outside a notebook that its outputs depend on, relative to the repository root.
-CHAPTER_INPUTS = ("adamlib", "requirements.txt", "tests/transcriptions")
+# Everything outside a notebook that its outputs depend on, relative to the repository root
+# (glob patterns): the figures' translations too, since `show_figure` glues translated copies.
+CHAPTER_INPUTS = (
+    "adamlib",
+    "requirements.txt",
+    "tests/transcriptions",
+    "locale/*/LC_MESSAGES/figures.po",
+)
 
 
 def _input_files(root: Path) -> list[Path]:
     files = []
-    for name in CHAPTER_INPUTS:
-        path = root / name
-        if path.is_dir():
-            files += [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-        elif path.is_file():
-            files.append(path)
+    for pattern in CHAPTER_INPUTS:
+        for path in root.glob(pattern):
+            if path.is_dir():
+                files += [
+                    p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                ]
+            elif path.is_file():
+                files.append(path)
     return sorted(files)
 
 
