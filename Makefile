@@ -6,6 +6,7 @@
 #   make pot     extract the English strings and add new ones to locale/zh_CN (after `make book`)
 #   make test    run the whole test suite (tests/) in the same environment
 #   make test-reader  execute every chapter's reader notebook as a reader would (after make book)
+#   make test-zh the browser checks on the Chinese edition's pages (after make book)
 #   make serve   preview _build/html on http://127.0.0.1:$(PORT)
 #   make ipynb   regenerate the reader notebooks chapters/*.ipynb from the build (runs make book)
 #   make lab     install requirements-lab.txt into .venv and open JupyterLab in chapters/
@@ -34,7 +35,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 # builds of one commit are identical.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: book test test-reader serve ipynb lab clean format lint pdf release pot
+.PHONY: book test test-reader test-zh serve ipynb lab clean format lint pdf release pot
 
 # The chapters' code cells are formatted by ruff to the column the book shows (76 characters),
 # through jupytext so that the MyST text notebooks stay the source.
@@ -75,7 +76,7 @@ pdf: $(VENV_STAMP)
 # pages) and the Chinese catalogues brought up to date with them: a new English string is added
 # untranslated, and the translation tests fail until it is translated (tests/translation.py).
 MAKE_POT = $(VENV)/bin/jupyter-book build . --path-output _build/pot --builder custom \
-	--custom-builder gettext -W -n --keep-going -q
+	--custom-builder gettext -W -n --keep-going -q && $(PYTHON) -m tests.translation --figures-template
 pot: $(VENV_STAMP)
 	$(MAKE_POT)
 	$(PYTHON) -m tests.translation --update
@@ -91,6 +92,11 @@ test: $(VENV_STAMP)
 # it (about a minute of CPU, so not in `make test`); one chapter per core.
 test-reader: $(VENV_STAMP)
 	$(PYTHON) -m pytest -n $(JOBS) tests/reader_execution.py $(PYTEST_ARGS)
+
+# The Chinese edition in the browser: the checks of tests/test_browser.py on every page under
+# _build/html/zh (both themes, both widths, printed; no missing glyph), after `make book`.
+test-zh: $(VENV_STAMP)
+	BROWSER_EDITION=zh $(PYTHON) -m pytest tests/test_browser.py $(PYTEST_ARGS)
 
 serve: book
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html

@@ -57,15 +57,48 @@ def _title_of(node: nodes.Element) -> nodes.title | None:
     return None
 
 
+# The words this extension writes, in the Chinese edition (tests/editions.py).
+_WORDS = {
+    "zh_CN": {
+        "Permanent link to": "永久链接：",
+        "Copy the permanent link to": "复制永久链接：",
+        "copy link": "复制链接",
+        "label (cite this)": "标签（引用时使用）",
+        "statement": "内容",
+        "chapter": "章",
+        "theorem": "定理",
+        "proposition": "命题",
+        "lemma": "引理",
+        "corollary": "推论",
+        "definition": "定义",
+        "algorithm": "算法",
+        "conjecture": "猜想",
+        "exercise": "练习",
+        "remark": "注",
+        "example": "例",
+        "assumption": "假设",
+        "observation": "观察",
+        "property": "性质",
+        "criterion": "判据",
+        "axiom": "公理",
+    }
+}
+_language = ["en"]
+
+
+def _(words: str) -> str:
+    return _WORDS.get(_language[0], {}).get(words, words)
+
+
 def _badge(label: str) -> str:
     quoted = html.escape(label, quote=True)
     return (
         f'<span class="citable-label">'
-        f'<a class="citable-permalink" href="#{quoted}" title="Permanent link to {quoted}">'
+        f'<a class="citable-permalink" href="#{quoted}" title="{_("Permanent link to")} {quoted}">'
         f"<code>{html.escape(label)}</code></a>"
         f'<button type="button" class="citable-copy" data-label="{quoted}" '
-        f'title="Copy the permanent link to {quoted}" '
-        f'aria-label="Copy the permanent link to {quoted}">copy link</button>'
+        f'title="{_("Copy the permanent link to")} {quoted}" '
+        f'aria-label="{_("Copy the permanent link to")} {quoted}">{_("copy link")}</button>'
         f"</span>"
     )
 
@@ -181,7 +214,7 @@ def _index_table(app, fromdocname: str) -> nodes.Node:
         return r
 
     # The label first: it is what a reader comes for, and the column that stays in view on a phone.
-    head += row(["label (cite this)", "statement", "chapter"])
+    head += row([_("label (cite this)"), _("statement"), _("chapter")])
     for docname, label, kind, number, title in rows:
         uri = builder.get_relative_uri(fromdocname, docname) + "#" + label
         link = nodes.paragraph()
@@ -189,7 +222,8 @@ def _index_table(app, fromdocname: str) -> nodes.Node:
         ref += nodes.literal(text=label)
         link += ref
         chapter = env.titles[docname].astext() if docname in env.titles else docname
-        statement = [nodes.strong(text=f"{kind.title()} {number}".strip())]
+        name = _(kind) if kind in _WORDS.get(_language[0], {}) else kind.title()
+        statement = [nodes.strong(text=f"{name} {number}".strip())]
         if title:
             statement += [nodes.Text(" ("), *title, nodes.Text(")")]
         body += row([link, statement, chapter])
@@ -248,6 +282,14 @@ def footer_html(info: dict[str, str], repository: str) -> str:
         )
     elif info["commit"]:
         commit = f"<code>{commit}</code>"
+    if _language[0] == "zh_CN":
+        release = f"（发布 {html.escape(info['release'])}）" if info["release"] else ""
+        dirty = "（含未提交的修改）" if info["dirty"] else ""
+        return (
+            f'<p class="build-info">版本 <span class="build-version">'
+            f"{html.escape(info['version'])}</span>{release}，构建于 {info['date']}，"
+            f'来自提交 <span class="build-commit">{commit}</span>{dirty}。</p>'
+        )
     release = f" (release {html.escape(info['release'])})" if info["release"] else ""
     dirty = " with uncommitted changes" if info["dirty"] else ""
     return (
@@ -258,6 +300,7 @@ def footer_html(info: dict[str, str], repository: str) -> str:
 
 
 def _footer(app, config) -> None:
+    _language[0] = config.language or "en"
     info = build_info(Path(app.srcdir))
     options = dict(config.html_theme_options or {})
     repository = options.get("repository_url", "")

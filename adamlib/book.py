@@ -117,17 +117,21 @@ def show_figure(name: str, fig: Any) -> None:
     with plt.rc_context({"svg.hashsalt": name}):
         glue(name, fig, display=False)
         display(fig)
+    texts = figure_words(fig)
+    glue(f"{name}.words", sorted({text.get_text() for text in texts}), display=False)
     translations = figure_translations()
     if translations:
-        texts = figure_words(fig)
-        glue(f"{name}.words", sorted({text.get_text() for text in texts}), display=False)
         originals = [(text, text.get_text(), text.get_fontfamily()) for text in texts]
         for language, table in translations.items():
             family = _font_family(language)
             for text, words, families in originals:
-                text.set_text(table.get(words, words))
+                translated = table.get(words, words)
+                text.set_text(translated)
                 if family is not None:
-                    text.set_fontfamily([*families, family])
+                    # Mathtext draws the text around $...$ in the first family alone, without
+                    # fallback: there the Chinese font comes first.
+                    mixed = "$" in translated
+                    text.set_fontfamily([family, *families] if mixed else [*families, family])
             with plt.rc_context({"svg.hashsalt": f"{name}.{language}"}):
                 glue(f"{name}.{language}", fig, display=False)
             for text, words, families in originals:

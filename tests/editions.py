@@ -27,6 +27,15 @@ LANGUAGE = "zh_CN"
 SUBDIR = "zh"
 BUILD_DIR = ROOT / "_build" / SUBDIR
 CONFIG = BUILD_DIR / "_config.yml"
+TOC = BUILD_DIR / "_toc.yml"
+# The parts' captions of _toc.yml (sphinx-external-toc writes them where gettext cannot reach):
+# a caption missing here fails the build of the Chinese edition.
+CAPTIONS = {
+    "Start here": "从这里开始",
+    "Adam, derived and executed": "Adam：推导与执行",
+    "Appendix: the seed post": "附录：源博文",
+    "Back matter": "书末资料",
+}
 SITE_DIR = ROOT / "_build" / "html"
 PDF_NAME = "adam-derived-and-executed-zh.pdf"
 TITLE = "Adam：推导与执行"
@@ -38,9 +47,12 @@ FOOTER = (
 # XeLaTeX with xeCJK: Chinese in Noto (Debian's fonts-noto-cjk), the rest as in English.
 CJK_PREAMBLE = (
     "\\usepackage{xeCJK}\n"
-    "\\setCJKmainfont{Noto Serif CJK SC}\n"
+    # Chinese has no italics: emphasis in the sans-serif face.
+    "\\setCJKmainfont[ItalicFont=Noto Sans CJK SC]{Noto Serif CJK SC}\n"
     "\\setCJKsansfont{Noto Sans CJK SC}\n"
     "\\setCJKmonofont{Noto Sans Mono CJK SC}\n"
+    # fncychap's "CHAPTER" above the number: a Chinese chapter shows its number alone.
+    "\\AtBeginDocument{\\renewcommand{\\chaptername}{}}\n"
 )
 
 
@@ -58,6 +70,9 @@ def config() -> dict:
     }
     sphinx = chinese["sphinx"]["config"]
     sphinx["language"] = LANGUAGE
+    # MyST-NB's buttons on folded code cells.
+    sphinx["nb_code_prompt_show"] = "显示代码单元"
+    sphinx["nb_code_prompt_hide"] = "隐藏代码单元"
     elements = sphinx.setdefault("latex_elements", {})
     elements["preamble"] = CJK_PREAMBLE + elements.get("preamble", "")
     html = chinese["html"]
@@ -67,11 +82,22 @@ def config() -> dict:
     return chinese
 
 
+def toc() -> dict:
+    """The English table of contents with the parts' captions in Chinese."""
+    contents = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    for part in contents.get("parts", []):
+        if "caption" in part:
+            part["caption"] = CAPTIONS[part["caption"]]
+    return contents
+
+
 def write_config() -> Path:
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     text = "# Written by tests/editions.py from _config.yml: edit that, not this.\n"
     text += yaml.safe_dump(config(), allow_unicode=True, sort_keys=False)
     CONFIG.write_text(text, encoding="utf-8")
+    text = "# Written by tests/editions.py from _toc.yml: edit that, not this.\n"
+    TOC.write_text(text + yaml.safe_dump(toc(), allow_unicode=True, sort_keys=False))
     return CONFIG
 
 
@@ -85,6 +111,8 @@ def build(builder: str) -> None:
         str(ROOT),
         "--config",
         str(CONFIG),
+        "--toc",
+        str(TOC),
         "--path-output",
         str(BUILD_DIR),
         "-W",

@@ -670,6 +670,20 @@ FIGURE_MIMES = ("image/png", "image/svg+xml", "image/jpeg")
 GLUED_FIGURE = re.compile(r"^application/papermill\.record/image/")
 
 
+# A figure's copy glued for another edition (`<name>.zh_CN`, adamlib.book.show_figure): not a
+# figure of its own, and not displayed by the cell.
+EDITION_COPY = re.compile(r"\.[a-z]{2}_[A-Z]{2}$")
+
+
+def _book_outputs(cell) -> list:
+    """The cell's outputs, without the figure copies glued for other editions."""
+    return [
+        output
+        for output in cell.get("outputs", [])
+        if not EDITION_COPY.search(output.get("metadata", {}).get("scrapbook", {}).get("name", ""))
+    ]
+
+
 def problems(notebook: nbformat.NotebookNode) -> list[str]:
     """Raw MyST in rendered markdown (cells and markdown outputs), glued figures that the cell
     does not also display, and error outputs, each as a message naming the cell."""
@@ -685,7 +699,7 @@ def problems(notebook: nbformat.NotebookNode) -> list[str]:
                 found.append(f"cell {index}: raw MyST {match.group(0).strip()!r}")
         if cell.cell_type != "code":
             continue
-        mimes = [mime for output in cell.get("outputs", []) for mime in output.get("data", {})]
+        mimes = [mime for output in _book_outputs(cell) for mime in output.get("data", {})]
         glued_figures = sum(bool(GLUED_FIGURE.match(mime)) for mime in mimes)
         shown = sum(mime in FIGURE_MIMES for mime in mimes)
         if glued_figures > shown:
@@ -697,7 +711,7 @@ def figure_counts(notebook: nbformat.NotebookNode) -> tuple[int, int]:
     """(glued figures, glued figures also displayed by their cell) in an executed notebook."""
     glued = shown = 0
     for cell in notebook.cells:
-        mimes = [mime for output in cell.get("outputs", []) for mime in output.get("data", {})]
+        mimes = [mime for output in _book_outputs(cell) for mime in output.get("data", {})]
         n = sum(bool(GLUED_FIGURE.match(mime)) for mime in mimes)
         glued += n
         shown += min(n, sum(mime in FIGURE_MIMES for mime in mimes))

@@ -53,7 +53,14 @@ pytestmark = pytest.mark.browser
 SITE_DIR = ROOT / "_build" / "html"
 SCREENSHOT_DIR = ROOT / "_build" / "screenshots"
 # Sphinx's generated pages are read too: readers reach them from every page's header.
-PAGES = [f"{page}.html" for page in toc_pages()] + ["genindex.html", "search.html"]
+# The edition whose pages are checked: the English one at the site's root (`make test`), or the
+# Chinese one under zh/ (BROWSER_EDITION=zh, `make test-zh`).
+EDITION = os.environ.get("BROWSER_EDITION", "")
+PREFIX = f"{EDITION}/" if EDITION else ""
+PAGES = [f"{PREFIX}{page}.html" for page in toc_pages()] + [
+    f"{PREFIX}genindex.html",
+    f"{PREFIX}search.html",
+]
 # WCAG AA for body text.
 MIN_TEXT_CONTRAST = 4.5
 # Docutils writes the image's path as its alt text when the source gives none.
@@ -63,7 +70,7 @@ BROWSER_WORKERS = int(os.environ.get("BROWSER_WORKERS", "2"))
 # The chapters' code is formatted to this many columns (`make lint`), and at 1280 px it must fit.
 CODE_COLUMNS = 76
 # Pages printed (laid out for A4) and checked: the chapters, where the code and equations are.
-PRINTED = [page for page in PAGES if page.startswith("chapters/")]
+PRINTED = [page for page in PAGES if page.startswith(f"{PREFIX}chapters/")]
 # The stable label of a statement is shown next to it (_ext/citable.py); these boxes must have one.
 LABELLED_BOXES = re.compile(
     r"\b(theorem|proposition|lemma|corollary|definition|algorithm|conjecture|exercise)\b"
@@ -204,6 +211,10 @@ def load_problems(report: PageReport) -> list[str]:
         for url in report.blocked_requests
     ]
     return problems
+
+
+def glyph_problems(report: PageReport) -> list[str]:
+    return [f"no font draws {character}" for character in report.missing_glyphs]
 
 
 def math_problems(report: PageReport) -> list[str]:
@@ -407,6 +418,13 @@ def test_math_typesets(page_report, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_every_character_has_a_glyph(page_report, page):
+    """Catches text shown as boxes ("tofu"): a character of the page that no installed font
+    draws (e.g. Chinese without Debian's fonts-noto-cjk)."""
+    _fail_on(glyph_problems(page_report(page, "light")), page, "light")
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_figures_load_and_are_described(page_report, page):
     """Catches an image that does not load (zero natural size: wrong path, not copied, corrupt) and
     an image with neither alt text nor a caption (docutils' fallback alt, the file path, does not
@@ -460,7 +478,7 @@ def test_resizing_lays_out_as_a_fresh_load(
     widening a page opened on a phone, so a page whose layout at 1280 px depends on the width it
     was opened at would be judged on a layout no reader sees. The chapter whose figures script
     redraws on resize (Plotly) is opened afresh at 1280 px and must measure the same."""
-    page = "chapters/moves.html"
+    page = f"{PREFIX}chapters/moves.html"
     inspector = SiteInspector(chromium, site_origin, mathjax_dir, tmp_path)
     try:
         fresh = inspector.inspect(page, "light", "desktop").layout
@@ -495,7 +513,7 @@ def test_index_lists_every_label():
     """Catches a labelled statement missing from the index page (or an index entry pointing at a
     statement that no longer exists), and an index not reachable from the landing page and the
     table of contents."""
-    index = BeautifulSoup(_built("chapters/statements.html"), "html.parser")
+    index = BeautifulSoup(_built(f"{PREFIX}chapters/statements.html"), "html.parser")
     listed = {a["href"].split("#", 1)[1] for a in index.select("table.citable-index a[href*='#']")}
     shown = set()
     for page in PAGES:
@@ -506,7 +524,7 @@ def test_index_lists_every_label():
         f"labels shown but not in the index: {sorted(shown - listed)}; "
         f"in the index but shown nowhere: {sorted(listed - shown)}"
     )
-    landing = BeautifulSoup(_built("intro.html"), "html.parser")
+    landing = BeautifulSoup(_built(f"{PREFIX}intro.html"), "html.parser")
     article = {a["href"] for a in landing.select("article a[href]")}
     toc = {a["href"] for a in landing.select("nav.bd-links a[href]")}
     assert "chapters/statements.html" in article, "the landing page does not link the index"
@@ -540,6 +558,7 @@ _BROKEN_PAGE = r"""<!DOCTYPE html>
 <style>html[data-theme="dark"] body { background: #121212; color: #222; }</style>
 </head><body class="tex2jax_ignore"><article>
 <button class="theme-switch-button" title="a theme button that switches nothing"></button>
+<p>中文 and a private-use character: </p>
 <p><span class="math notranslate nohighlight">\(\frac{1}{2\)</span></p>
 <p><span class="math notranslate nohighlight">\(x^2^3\)</span></p>
 <p><span class="math notranslate nohighlight">\(\undefinedmacro x\)</span></p>
@@ -599,6 +618,7 @@ def test_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
     assert len(links) == 4, links
 
     assert theme_problems(light) == []
+    assert glyph_problems(light) == ["no font draws \ue001 (U+E001)"], glyph_problems(light)
     assert any("contrast" in problem for problem in theme_problems(dark))
     assert any(
         "shows the 'dark' theme, not 'light'" in problem

@@ -27,6 +27,16 @@ pytestmark = pytest.mark.pdf
 LATEX_DIR = ROOT / "_build" / "latex"
 HTML_DIR = ROOT / "_build" / "html"
 PDF = LATEX_DIR / "adam-derived-and-executed.pdf"
+# Each edition's PDF (tests/editions.py builds the Chinese one): its LaTeX folder and name, and
+# the website pages whose numbers it must show.
+EDITIONS = {
+    "en": (LATEX_DIR, "adam-derived-and-executed", HTML_DIR),
+    "zh": (
+        ROOT / "_build" / "zh" / "_build" / "latex",
+        "adam-derived-and-executed-zh",
+        HTML_DIR / "zh",
+    ),
+}
 # An overfull box wider than this is a line running into the margin (LaTeX reports boxes
 # down to 0.1 pt; a fraction of a point is invisible).
 OVERFULL_TOLERANCE_PT = 1.0
@@ -61,7 +71,7 @@ def overfull_boxes(log: str, tolerance_pt: float = OVERFULL_TOLERANCE_PT) -> lis
     ]
 
 
-def html_numbers() -> dict[str, str]:
+def html_numbers(html_dir: Path = HTML_DIR) -> dict[str, str]:
     """label (as 'chapters/x:label') -> the number the website shows for it.
 
     Equations ('(2.3)' -> '2.3'), figures ('Fig. 2.1' -> '2.1'), and sphinx-proof/sphinx-exercise
@@ -69,7 +79,7 @@ def html_numbers() -> dict[str, str]:
     """
     numbers = {}
     for page in toc_pages():
-        path = HTML_DIR / f"{page}.html"
+        path = html_dir / f"{page}.html"
         soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         for eqno in soup.select("div.math span.eqno"):
             label = eqno.parent.get("id", "").removeprefix("equation-")
@@ -77,7 +87,7 @@ def html_numbers() -> dict[str, str]:
         for figure in soup.select("figure[id]"):
             caption = figure.select_one("span.caption-number")
             if caption:
-                number = caption.get_text(strip=True).removeprefix("Fig.").strip()
+                number = re.sub(r"^[^\d]*", "", caption.get_text(strip=True)).strip()
                 numbers[f"{page}:{figure['id']}"] = number
         for box in soup.select("div.admonition[id]"):
             caption = box.select_one("p.admonition-title span.caption-number")
@@ -103,16 +113,22 @@ def number_mismatches(html: dict[str, str], aux: dict[str, str], text: str) -> l
     return problems
 
 
+@pytest.fixture(scope="module", params=list(EDITIONS))
+def edition(request) -> tuple[Path, str, Path]:
+    return EDITIONS[request.param]
+
+
 @pytest.fixture(scope="module")
-def built_pdf() -> Path:
-    _needs(HTML_DIR / "intro.html", "make book")
-    _needs(PDF, "make pdf")
-    return PDF
+def built_pdf(edition) -> Path:
+    latex_dir, name, html_dir = edition
+    _needs(html_dir / "intro.html", "make book")
+    _needs(latex_dir / f"{name}.pdf", "make pdf")
+    return latex_dir / f"{name}.pdf"
 
 
 @pytest.fixture(scope="module")
 def text(built_pdf) -> str:
-    """The PDF's text, extracted once for the module."""
+    """The PDF's text, extracted once per edition."""
     return pdf_text(built_pdf)
 
 
@@ -128,15 +144,13 @@ def test_no_unresolved_reference_in_pdf(text):
 
 
 def test_no_line_runs_into_the_margin(built_pdf):
-    log = (LATEX_DIR / "adam-derived-and-executed.log").read_text(errors="replace")
+    log = built_pdf.with_suffix(".log").read_text(errors="replace")
     assert overfull_boxes(log) == []
 
 
-def test_pdf_numbers_equal_website_numbers(built_pdf, text):
-    html = html_numbers()
-    aux = pdf_label_numbers(
-        (LATEX_DIR / "adam-derived-and-executed.aux").read_text(errors="replace")
-    )
+def test_pdf_numbers_equal_website_numbers(edition, built_pdf, text):
+    html = html_numbers(edition[2])
+    aux = pdf_label_numbers(built_pdf.with_suffix(".aux").read_text(errors="replace"))
     kinds = {kind: sum(label.startswith(kind) for label in html) for kind in ("equation:", "box:")}
     assert kinds["equation:"] > 20 and kinds["box:"] > 20, kinds
     assert number_mismatches(html, aux, text) == []

@@ -1,11 +1,16 @@
 """The Chinese edition's catalogues: complete, and carrying every piece of markup unchanged.
 
 `locale/zh_CN/LC_MESSAGES/<page>.po` holds one entry per paragraph, title, caption, list item
-and table cell of the English page (`make book` and `make pot` extract them into `_build/pot/_build/gettext/<page>.pot`
-with Sphinx's gettext builder). A translation may reorder a sentence but must keep what is not
+and table cell of the English page (`make book` and `make pot` extract them with Sphinx's gettext
+builder into `_build/pot/_build/gettext/<page>.pot`). A translation may reorder a sentence
+but must keep what is not
 prose exactly: MyST roles (`{glue:text}`, `{eq}`, `{prf:ref}`, `{cite:p}`, ...) with their
 content, inline maths `$...$`, inline code, and link targets; otherwise a Chinese page would
 paste another number, point to another equation, or show different maths from the English one.
+
+The figures' words are one more catalogue, `figures.po` (`figures.pot` is written from the
+executed chapters by `--figures-template`, which `make book` runs); `adamlib.book.show_figure`
+reads it when the chapters execute.
 
 `problems(page)` lists, for one page, every entry that is missing, empty, fuzzy, obsolete,
 left in English, or whose markup differs from the English text. Run as a script it prints
@@ -46,8 +51,9 @@ INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(?:[^$\\]|\\.)+?\$")
 CODE = re.compile(r"(?<![`}])`[^`]+`")
 LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 FOOTNOTE = re.compile(r"\[\^[^\]]+\]")
-# English prose: a run of three words of letters, outside markup.
-ENGLISH_RUN = re.compile(r"[A-Za-z][a-z]+(?:[ ,;:'-]+[A-Za-z][a-z]+){2,}")
+# English prose: a run of three words of letters, outside markup (hyphenated identifiers such
+# as preset names `paper-adam-epshat` are names, not prose).
+ENGLISH_RUN = re.compile(r"(?<![\w-])[A-Za-z][a-z]+(?:[ ,;:']+[A-Za-z][a-z]+(?![\w-])){2,}")
 
 
 def markup(text: str) -> dict[str, Counter]:
@@ -206,13 +212,47 @@ def merge(page: str, text: str) -> int:
     return filled
 
 
+FIGURES = "figures"
+
+
+def figure_words() -> list[str]:
+    """Every figure's words (titles, labels, legends), as `adamlib.book.show_figure` glued them
+    under `<figure>.words` in the executed chapters, each once."""
+    from tests.notebooks import glued, notebook_chapters
+
+    words: dict[str, None] = {}
+    for chapter in notebook_chapters():
+        for name, value in glued(chapter).items():
+            if name.endswith(".words") and isinstance(value, list):
+                words.update(dict.fromkeys(value))
+    return list(words)
+
+
+def write_figures_template() -> Path:
+    """The template of the figures' catalogue, `figures.pot` beside the pages' templates."""
+    catalog = Catalog(project="Adam, derived and executed", fuzzy=False)
+    for words in figure_words():
+        catalog.add(words)
+    path = POT_DIR / f"{FIGURES}.pot"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=0, sort_output=False)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pages", nargs="*", help="pages such as chapters/moves (default: all)")
     parser.add_argument("--update", action="store_true", help="merge new English strings")
     parser.add_argument("--sheet", action="store_true", help="print the page's sheet")
     parser.add_argument("--merge", metavar="SHEET", help="write a filled sheet into the page")
+    parser.add_argument(
+        "--figures-template", action="store_true", help="write figures.pot from the execution"
+    )
     args = parser.parse_args()
+    if args.figures_template:
+        print(f"# {write_figures_template().relative_to(ROOT)}: {len(figure_words())} strings")
+        return 0
     if args.sheet:
         (page,) = args.pages
         sys.stdout.write(sheet(page))
@@ -232,7 +272,9 @@ def main() -> int:
         for line in found:
             print(line)
         c = counts(page)
-        total = Counts(total.entries + c.entries, total.translated + c.translated, total.words + c.words)
+        total = Counts(
+            total.entries + c.entries, total.translated + c.translated, total.words + c.words
+        )
         print(f"# {page}: {c.translated}/{c.entries} translated ({c.words} English words)")
     print(f"# total: {total.translated}/{total.entries} translated, {bad} problems")
     return 1 if bad else 0

@@ -174,6 +174,7 @@ class PageReport:
     images: list[Image] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     unresolved_references: list[str] = field(default_factory=list)
+    missing_glyphs: list[str] = field(default_factory=list)  # characters no font can draw
     ids: set[str] = field(default_factory=set)
     applied_theme: str = ""
     background_rgb: tuple[int, int, int] = (0, 0, 0)
@@ -359,6 +360,7 @@ async ([timeoutMs, minFigurePx]) => {
     links: [...document.querySelectorAll("a[href]")].map(a => ({
       href: a.getAttribute("href"), url: a.href, text: a.textContent.trim().slice(0, 80)})),
     // Sphinx renders a reference it could not resolve as its bare `xref` text, with no link.
+    missing_glyphs: MISSING_GLYPHS,
     unresolved_references: [...document.querySelectorAll(".xref")].filter(el => !el.closest("a"))
       .map(el => `${el.textContent.trim()} (${el.className.replace(/ docutils.*$/, "")})`),
     ids: [...document.querySelectorAll("[id]")].map(el => el.id),
@@ -390,6 +392,45 @@ _THEMED_JS = r"""
 }
 """
 
+# The characters of the page's text (outside maths, which MathJax draws in its own fonts) that no
+# installed font can draw, so the reader sees a box ("tofu"): each character beyond ASCII is drawn
+# on a canvas in the font of the element it is in, with the browser's font fallback, and compared
+# with the drawing of a private-use character that no font has.
+_MISSING_GLYPHS_JS = r"""
+() => {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 40;
+  const ctx = canvas.getContext("2d", {willReadFrequently: true});
+  const draw = (character, font) => {
+    ctx.font = font;
+    ctx.clearRect(0, 0, 40, 40);
+    ctx.fillText(character, 4, 30);
+    return ctx.getImageData(0, 0, 40, 40).data.join(",");
+  };
+  const seen = new Map();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest("mjx-container, script, style, noscript, .math")) continue;
+    for (const character of node.data) {
+      if (character.codePointAt(0) > 0x7e && !seen.has(character) && character.trim()) {
+        seen.set(character, parent);
+      }
+    }
+  }
+  const missing = [];
+  for (const [character, parent] of seen) {
+    const style = getComputedStyle(parent);
+    const font = `24px ${style.fontFamily}`;
+    if (draw(character, font) === draw("\uE000", font)) {
+      missing.push(`${character} (U+${character.codePointAt(0).toString(16).toUpperCase()})`);
+    }
+  }
+  return missing;
+}
+"""
+
+
 # Brings a loaded page (its window perhaps just resized) to a theme the way a reader does, by
 # pressing the theme button (pydata-sphinx-theme cycles auto -> dark -> light, or auto -> light ->
 # dark), at most three presses; then, once resize handlers have run and two frames later (the new
@@ -413,6 +454,7 @@ _SWITCH_THEME_JS = _SWITCH_THEME_JS.replace("RESIZE_SETTLE_MS", "300")
 _INSPECT_JS = _INSPECT_JS.replace("THEME_FUNCTION", "(" + _THEMED_JS.strip() + ")")
 _SWITCH_THEME_JS = _SWITCH_THEME_JS.replace("THEME_FUNCTION", _THEMED_JS.strip())
 _INSPECT_JS = _INSPECT_JS.replace("LAYOUT_FUNCTION", _LAYOUT_JS.strip())
+_INSPECT_JS = _INSPECT_JS.replace("MISSING_GLYPHS", "(" + _MISSING_GLYPHS_JS.strip() + ")()")
 _SWITCH_THEME_JS = _SWITCH_THEME_JS.replace("LAYOUT_FUNCTION", _LAYOUT_JS.strip())
 # The narrowest a figure image may be shown (CSS px) unless it is narrower itself: a 7.5-inch
 # two-panel figure with 9-pt text shown 560 px wide keeps its text at 7 pt (9.3 px).
@@ -526,6 +568,7 @@ class SiteInspector:
             report.images = [Image(**image) for image in found["images"]]
             report.links = [Link(**link) for link in found["links"]]
             report.unresolved_references = found["unresolved_references"]
+            report.missing_glyphs = found["missing_glyphs"]
             report.ids = set(found["ids"])
             for index, (theme, width) in enumerate(views):
                 if index:
