@@ -550,7 +550,7 @@ _PIXEL_PNG = base64.b64decode(
     "rkJggg=="
 )
 _BROKEN_PAGE = r"""<!DOCTYPE html>
-<html data-theme=""><head>
+<html data-theme=""><head><meta charset="utf-8">
 <script>document.documentElement.dataset.theme = localStorage.getItem("theme") || "";</script>
 <script>window.MathJax = {"options": {"processHtmlClass": "math"}}</script>
 <script defer src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>

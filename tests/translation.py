@@ -33,12 +33,14 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE_DATE = datetime(2026, 12, 1, tzinfo=timezone.utc)
 LANGUAGE = "zh_CN"
 LOCALE_DIR = ROOT / "locale" / LANGUAGE / "LC_MESSAGES"
 POT_DIR = ROOT / "_build" / "pot" / "_build" / "gettext"
@@ -157,7 +159,15 @@ def update(page: str) -> None:
     template = _read(POT_DIR / f"{page}.pot")
     po = LOCALE_DIR / f"{page}.po"
     old = {m.id: m for m in _read(po) if m.id} if po.is_file() else {}
-    catalog = Catalog(locale=LANGUAGE, project="Adam, derived and executed", fuzzy=False)
+    # Fixed dates: an update that adds nothing leaves the file as it was (figures.po is an input
+    # of the chapters' execution, so a changed header would empty the execution cache).
+    catalog = Catalog(
+        locale=LANGUAGE,
+        project="Adam, derived and executed",
+        fuzzy=False,
+        creation_date=CATALOGUE_DATE,
+        revision_date=CATALOGUE_DATE,
+    )
     for message in template:
         if not message.id:
             continue
@@ -230,7 +240,9 @@ def figure_words() -> list[str]:
 
 def write_figures_template() -> Path:
     """The template of the figures' catalogue, `figures.pot` beside the pages' templates."""
-    catalog = Catalog(project="Adam, derived and executed", fuzzy=False)
+    catalog = Catalog(
+        project="Adam, derived and executed", fuzzy=False, creation_date=CATALOGUE_DATE
+    )
     for words in figure_words():
         catalog.add(words)
     path = POT_DIR / f"{FIGURES}.pot"
