@@ -19,6 +19,7 @@ skipped on a reader's machine and fails in CI (CI=true), where it must run.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 import subprocess
@@ -341,9 +342,9 @@ def print_problems(layout: LayoutReport) -> list[str]:
     return problems
 
 
-def citable_problems(html: str) -> list[str]:
+def citable_problems(html: str | BeautifulSoup) -> list[str]:
     """Labelled statements without their label shown as a permalink next to the number."""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html, "html.parser")
     problems = []
     for box in soup.select("div.admonition[id]"):
         classes = " ".join(box.get("class", []))
@@ -365,8 +366,8 @@ def citable_problems(html: str) -> list[str]:
     return problems
 
 
-def footer_problems(html: str, version: str) -> list[str]:
-    soup = BeautifulSoup(html, "html.parser")
+def footer_problems(html: str | BeautifulSoup, version: str) -> list[str]:
+    soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html, "html.parser")
     info = soup.select_one("footer .build-info")
     if info is None:
         return ["the footer does not say which version and commit the page was built from"]
@@ -501,30 +502,36 @@ def _built(page: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@functools.cache
+def _parsed(page: str) -> BeautifulSoup:
+    """The built page, parsed once for the tests below (read-only)."""
+    return BeautifulSoup(_built(page), "html.parser")
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_statements_show_their_label(page):
     """Catches a theorem, proposition, lemma, definition, algorithm or exercise with a `:label:`
     whose label is not shown next to its number as a permalink with a copy button (the
     _ext/citable.py extension not loaded, or sphinx-proof's markup changed under it)."""
-    _fail_on(citable_problems(_built(page)), page, "HTML")
+    _fail_on(citable_problems(_parsed(page)), page, "HTML")
 
 
 def test_index_lists_every_label():
     """Catches a labelled statement missing from the index page (or an index entry pointing at a
     statement that no longer exists), and an index not reachable from the landing page and the
     table of contents."""
-    index = BeautifulSoup(_built(f"{PREFIX}chapters/statements.html"), "html.parser")
+    index = _parsed(f"{PREFIX}chapters/statements.html")
     listed = {a["href"].split("#", 1)[1] for a in index.select("table.citable-index a[href*='#']")}
     shown = set()
     for page in PAGES:
-        soup = BeautifulSoup(_built(page), "html.parser")
+        soup = _parsed(page)
         shown |= {a["href"][1:] for a in soup.select(".citable-label a.citable-permalink")}
     assert shown, "no statement shows a label"
     assert listed == shown, (
         f"labels shown but not in the index: {sorted(shown - listed)}; "
         f"in the index but shown nowhere: {sorted(listed - shown)}"
     )
-    landing = BeautifulSoup(_built(f"{PREFIX}intro.html"), "html.parser")
+    landing = _parsed(f"{PREFIX}intro.html")
     article = {a["href"] for a in landing.select("article a[href]")}
     toc = {a["href"] for a in landing.select("nav.bd-links a[href]")}
     assert "chapters/statements.html" in article, "the landing page does not link the index"
@@ -539,7 +546,7 @@ def test_footer_names_version_and_commit(page):
         r"^version:\s*['\"]?([^'\"\s#]+)", (ROOT / "CITATION.cff").read_text(), re.MULTILINE
     )
     assert version, "CITATION.cff has no version"
-    _fail_on(footer_problems(_built(page), version.group(1)), page, "HTML")
+    _fail_on(footer_problems(_parsed(page), version.group(1)), page, "HTML")
 
 
 # --- The checks themselves: a page broken in every way they look for. ------------------------

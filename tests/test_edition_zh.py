@@ -122,13 +122,18 @@ def test_chinese_page_is_in_chinese(page):
     article's prose outside code, maths and outputs is mostly Chinese, and the page says so."""
     page_soup = _soup(SITE_DIR / SUBDIR / page)
     assert page_soup.html.get("lang") == "zh-CN"
-    body = article(page, "zh").__copy__()
     # Not prose: code, maths, outputs, labels, the bibliography's references (cited in their own
     # language) and generated tables (the execution statistics).
-    computed = "pre, code, .math, mjx-container, .cell_output, .citable-label, .citation, table"
-    for element in body.select(computed):
-        element.decompose()
-    text = body.get_text(" ")
+    body = article(page, "zh")
+    skipped = (
+        "pre, code, script, .math, mjx-container, .cell_output, .citable-label, .citation, table"
+    )
+    computed = {id(element) for element in body.select(skipped)}
+    text = " ".join(
+        piece
+        for piece in body.find_all(string=True)
+        if not any(id(parent) in computed for parent in piece.parents)
+    )
     hanzi = len(re.findall(r"[\u4e00-\u9fff]", text))
     english_words = len(re.findall(r"\b[a-z]{4,}\b", text))
     assert hanzi > 5 * english_words, f"{page}: {hanzi} hanzi, {english_words} English words"
