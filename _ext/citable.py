@@ -145,10 +145,10 @@ def _title_nodes(node: nodes.Element) -> list[nodes.Node]:
         parts = [child.deepcopy() for child in subtitle.children] if subtitle else []
     else:
         parts = [child.deepcopy() for child in title.children if not isinstance(child, nodes.raw)]
-    # sphinx-proof writes the title as "(%t)".
-    if parts and isinstance(parts[0], nodes.Text) and parts[0].astext().lstrip().startswith("("):
+    # sphinx-proof writes the title as "(%t)"; a Chinese translation of it as "（%t）".
+    if parts and isinstance(parts[0], nodes.Text) and parts[0].astext().lstrip()[:1] in "(（":
         parts[0] = nodes.Text(parts[0].astext().lstrip()[1:])
-    if parts and isinstance(parts[-1], nodes.Text) and parts[-1].astext().rstrip().endswith(")"):
+    if parts and isinstance(parts[-1], nodes.Text) and parts[-1].astext().rstrip()[-1:] in ")）":
         parts[-1] = nodes.Text(parts[-1].astext().rstrip()[:-1])
     return [part for part in parts if part.astext()]
 
@@ -225,7 +225,8 @@ def _index_table(app, fromdocname: str) -> nodes.Node:
         name = _(kind) if kind in _WORDS.get(_language[0], {}) else kind.title()
         statement = [nodes.strong(text=f"{name} {number}".strip())]
         if title:
-            statement += [nodes.Text(" ("), *title, nodes.Text(")")]
+            opening, closing = ("（", "）") if _language[0] == "zh_CN" else (" (", ")")
+            statement += [nodes.Text(opening), *title, nodes.Text(closing)]
         body += row([link, statement, chapter])
     return table
 

@@ -175,3 +175,13 @@ def test_search_finds_chinese_words():
     terms = json.loads(index[index.index("(") + 1 : index.rindex(")")])["terms"]
     for word in ("偏差", "动量", "权重", "衰减", "学习"):
         assert word in terms, f"the Chinese search index has no entry for {word}"
+
+
+def test_index_brackets_each_title_once():
+    """Catches the index of statements wrapping a translated title, already in full-width
+    brackets, in a second pair: "命题 1.1 （（对角缩放））"."""
+    index = article("chapters/statements.html", "zh")
+    cells = [cell.get_text(" ", strip=True) for cell in index.select("table.citable-index td")]
+    assert cells, "the Chinese index has no table"
+    doubled = [cell for cell in cells if re.search(r"[(（]\s*[(（]|[)）]\s*[)）]$", cell)]
+    assert not doubled, doubled[:5]
