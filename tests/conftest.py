@@ -65,3 +65,11 @@ def chromium():
         )
         yield browser
         browser.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser modules first: under `make test` (xdist, --dist loadscope) the worker that
+    loads every page starts on them at once, and the other modules fill both workers after, so
+    that the two finish together."""
+    first = ("tests/test_browser.py", "tests/test_browser_moves.py")
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in first)
