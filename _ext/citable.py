@@ -84,6 +84,19 @@ _WORDS = {
     }
 }
 _language = ["en"]
+# The footer's sentence in each edition: (sentence, release clause, uncommitted-changes clause).
+_FOOTERS = {
+    "en": (
+        "Version {version}{release}, built on {date} from commit {commit}{dirty}.",
+        " (release {})",
+        " with uncommitted changes",
+    ),
+    "zh_CN": (
+        "版本 {version}{release}，构建于 {date}，来自提交 {commit}{dirty}。",
+        "（发布 {}）",
+        "（含未提交的修改）",
+    ),
+}
 
 
 def _(words: str) -> str:
@@ -283,21 +296,15 @@ def footer_html(info: dict[str, str], repository: str) -> str:
         )
     elif info["commit"]:
         commit = f"<code>{commit}</code>"
-    if _language[0] == "zh_CN":
-        release = f"（发布 {html.escape(info['release'])}）" if info["release"] else ""
-        dirty = "（含未提交的修改）" if info["dirty"] else ""
-        return (
-            f'<p class="build-info">版本 <span class="build-version">'
-            f"{html.escape(info['version'])}</span>{release}，构建于 {info['date']}，"
-            f'来自提交 <span class="build-commit">{commit}</span>{dirty}。</p>'
-        )
-    release = f" (release {html.escape(info['release'])})" if info["release"] else ""
-    dirty = " with uncommitted changes" if info["dirty"] else ""
-    return (
-        f'<p class="build-info">Version <span class="build-version">'
-        f"{html.escape(info['version'])}</span>{release}, built on {info['date']} "
-        f'from commit <span class="build-commit">{commit}</span>{dirty}.</p>'
+    sentence, release, dirty = _FOOTERS.get(_language[0], _FOOTERS["en"])
+    text = sentence.format(
+        version=f'<span class="build-version">{html.escape(info["version"])}</span>',
+        release=release.format(html.escape(info["release"])) if info["release"] else "",
+        date=info["date"],
+        commit=f'<span class="build-commit">{commit}</span>',
+        dirty=dirty if info["dirty"] else "",
     )
+    return f'<p class="build-info">{text}</p>'
 
 
 def _footer(app, config) -> None:

@@ -139,9 +139,7 @@ def restructure(tex: str, numbered: set[str], colophon: str) -> str:
     """The book's .tex with the website's numbering (see the module docstring)."""
     tex = _small_wide_tables(_breakable_links(tex))
     # Sphinx names the table of contents after the first toctree's caption.
-    tex = re.sub(
-        r"(\\renewcommand\{\\contentsname\}\{)[^}]*\}", r"\1Contents}", tex, count=1
-    )
+    tex = re.sub(r"(\\renewcommand\{\\contentsname\}\{)[^}]*\}", r"\1Contents}", tex, count=1)
     tex = tex.replace("\\sphinxmaketitle\n", "\\sphinxmaketitle\n" + colophon, 1)
 
     chapters = list(CHAPTER.finditer(tex))

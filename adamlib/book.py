@@ -20,6 +20,7 @@ It must not compute anything the book reports: it only hands values to MyST-NB a
 
 from __future__ import annotations
 
+import functools
 import glob
 import re
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ def glue_all(values: Mapping[str, Any]) -> None:
         glue(name, value, display=False)
 
 
+@functools.cache
 def figure_translations() -> dict[str, dict[str, str]]:
     """{language: {English words: translation}} from the repository's figure catalogues; empty
     where there are none (adamlib installed without the repository, e.g. in Colab)."""

@@ -594,8 +594,10 @@ def test_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
         inspector = SiteInspector(chromium, origin, mathjax_dir, tmp_path)
         try:
             light = inspector.inspect("broken.html", "light")
-            switched = inspector.inspect_themes("broken.html", ("dark", "light"))
-            dark = switched["dark"]
+            switched = inspector.inspect_views(
+                "broken.html", (("dark", "desktop"), ("light", "desktop"))
+            )
+            dark = switched["dark", "desktop"]
         finally:
             inspector.close()
 
@@ -629,7 +631,7 @@ def test_checks_catch_a_broken_page(chromium, mathjax_dir, tmp_path):
     assert any("contrast" in problem for problem in theme_problems(dark))
     assert any(
         "shows the 'dark' theme, not 'light'" in problem
-        for problem in theme_problems(switched["light"])
+        for problem in theme_problems(switched["light", "desktop"])
     ), "a theme button that does not switch the theme must be caught"
 
 

@@ -514,7 +514,8 @@ class SiteInspector:
         """Load `page_path` (relative to the site root) in `theme` at `width` (a key of
         VIEWPORTS); report what a reader gets. With `paper`, the page is then also laid out as
         Chromium prints it (print media on A4) and measured again (`print_layout`)."""
-        return self.inspect_themes(page_path, (theme,), width, paper=paper)[theme]
+        view = (theme, width)
+        return self.inspect_views(page_path, (view,), paper=view if paper else None)[view]
 
     def inspect_views(
         self,
@@ -594,19 +595,6 @@ class SiteInspector:
         finally:
             page.close()
         return reports
-
-    def inspect_themes(
-        self,
-        page_path: str,
-        themes: tuple[str, ...],
-        width: str = "desktop",
-        *,
-        paper: bool = False,
-    ) -> dict[str, PageReport]:
-        """`inspect_views` at one width: one report per theme (printed in the last one)."""
-        views = tuple((theme, width) for theme in themes)
-        found = self.inspect_views(page_path, views, paper=views[-1] if paper else None)
-        return {theme: found[theme, width] for theme in themes}
 
 
 def _layout_report(found: dict) -> LayoutReport:
